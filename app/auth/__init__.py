@@ -1,0 +1,1 @@
+"""Identity, access decisions and the audit trail: the only place that loads sensitive objects."""

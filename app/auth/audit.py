@@ -1,0 +1,69 @@
+"""Writing audit events: every access to personal data, and every denied attempt."""
+
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from app.auth.principal import CurrentPrincipal, Principal
+from app.db import SessionDep
+from app.models import AuditEvent, AuditEventPerson
+from app.models.audit import Operation, Outcome
+
+PUBLIC_TASK = "AVG art. 6(1)(e), public task: person-centred approach (Gemeentewet art. 172)"
+# Processing activities (verwerkingsactiviteiten) and the legal basis each rests on.
+LEGAL_BASIS = {
+    "signal-intake": PUBLIC_TASK,
+    "signal-follow-up": PUBLIC_TASK,
+}
+
+
+def write_event(session: Session, event: AuditEvent, pseudonyms: Iterable[str]) -> AuditEvent:
+    session.add(event)
+    session.flush()
+    session.add_all(AuditEventPerson(event_seq=event.seq, pseudonym=p) for p in sorted(set(pseudonyms)))
+    session.flush()
+    return event
+
+
+class Auditor:
+    """Records what one principal does in one request.
+
+    Allowed accesses join the request's transaction, so they commit with the data (no audit, no
+    data). Denials commit on their own, because the failing request rolls back.
+    """
+
+    def __init__(self, request: Request, session: Session, principal: Principal) -> None:
+        self.request, self.session, self.principal = request, session, principal
+
+    def _event(self, operation: Operation, resource_type: str, resource_id: Any, outcome: Outcome,
+               activity: str, detail: dict | None) -> AuditEvent:
+        p = self.principal
+        return AuditEvent(
+            trace_id=self.request.state.request_id, actor_kind=p.kind, actor_id=str(p.id),
+            actor_name=p.name, organisation_id=p.organisation_id,
+            roles=",".join(sorted(p.roles | p.scopes)), operation=operation, resource_type=resource_type,
+            resource_id=None if resource_id is None else str(resource_id), outcome=outcome,
+            processing_activity=activity, legal_basis=LEGAL_BASIS.get(activity),
+            client_address=self.request.client.host if self.request.client else None,
+            detail=detail or {})
+
+    def allowed(self, operation: Operation, resource_type: str, resource_id: Any, pseudonyms: Iterable[str],
+                activity: str, detail: dict | None = None) -> AuditEvent:
+        event = self._event(operation, resource_type, resource_id, Outcome.allowed, activity, detail)
+        return write_event(self.session, event, pseudonyms)
+
+    def denied(self, operation: Operation, resource_type: str, resource_id: Any, pseudonyms: Iterable[str],
+               activity: str, detail: dict | None = None) -> None:
+        event = self._event(operation, resource_type, resource_id, Outcome.denied, activity, detail)
+        with Session(self.session.get_bind()) as own:
+            write_event(own, event, pseudonyms)
+            own.commit()
+
+
+def get_auditor(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Auditor:
+    return Auditor(request, session, principal)
+
+
+AuditorDep = Annotated[Auditor, Depends(get_auditor)]

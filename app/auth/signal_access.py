@@ -1,0 +1,92 @@
+"""The choke point for signals: scoped queries, access decisions and their audit events."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Path
+from sqlalchemy import and_, false, or_
+from sqlmodel import Session, select
+
+from app.auth.audit import AuditorDep
+from app.auth.principal import Principal, forbidden
+from app.errors import not_found
+from app.models import Person, Signal
+from app.models.audit import Operation
+from app.pagination import PageParams
+
+SignalViewKind = Literal["full", "reporter"]
+
+
+@dataclass(frozen=True)
+class SignalAccess:
+    signal: Signal
+    person: Person
+    view: SignalViewKind
+
+
+def _own_reports(principal: Principal):
+    return and_(Signal.reporter_kind == principal.kind, Signal.reporter_id == principal.id)
+
+
+def visible_signals(principal: Principal):
+    """Signals the principal may know of: their municipality's as coordinator, their own as reporter."""
+    conditions = []
+    if (municipality := principal.coordinated_municipality) is not None:
+        conditions.append(Signal.municipality_id == municipality)
+    if principal.may_report:
+        conditions.append(_own_reports(principal))
+    where = or_(*conditions) if conditions else false()
+    return select(Signal, Person).join(Person, Person.id == Signal.person_id).where(where)
+
+
+def view_for(principal: Principal, signal: Signal) -> SignalViewKind:
+    if signal.municipality_id == principal.coordinated_municipality:
+        return "full"
+    return "reporter"
+
+
+def _activity(view: SignalViewKind) -> str:
+    return "signal-follow-up" if view == "full" else "signal-intake"
+
+
+def _pseudonym_of(session: Session, signal_id: uuid.UUID) -> list[str]:
+    """For a denial: whose data the attempt was aimed at, if the signal exists."""
+    query = select(Person.pseudonym).join(Signal, Signal.person_id == Person.id).where(Signal.id == signal_id)
+    return list(session.exec(query).all())
+
+
+def readable_signal(id: Annotated[uuid.UUID, Path(description="Signal id")], auditor: AuditorDep) -> SignalAccess:
+    principal, session = auditor.principal, auditor.session
+    row = session.exec(visible_signals(principal).where(Signal.id == id)).first()
+    if row is None:
+        auditor.denied(Operation.read, "signal", id, _pseudonym_of(session, id), "signal-follow-up")
+        raise not_found()
+    signal, person = row
+    view = view_for(principal, signal)
+    auditor.allowed(Operation.read, "signal", id, [person.pseudonym], _activity(view), {"view": view})
+    return SignalAccess(signal, person, view)
+
+
+ReadableSignal = Annotated[SignalAccess, Depends(readable_signal)]
+
+
+def list_signals(auditor: AuditorDep, page: PageParams, status: str | None) -> tuple[list[SignalAccess], bool]:
+    """One page of visible signals, newest first, and whether more follow; one audit event per page."""
+    principal, session = auditor.principal, auditor.session
+    if principal.coordinated_municipality is None and not principal.may_report:
+        auditor.denied(Operation.list, "signal", None, [], "signal-follow-up")
+        raise forbidden("Your role gives no access to signals.")
+    query = visible_signals(principal)
+    if status is not None:
+        query = query.where(Signal.status == status)
+    if page.after is not None:
+        created, last_id = page.after
+        query = query.where(or_(Signal.created_at < created, and_(Signal.created_at == created, Signal.id < last_id)))
+    rows = session.exec(query.order_by(Signal.created_at.desc(), Signal.id.desc()).limit(page.size + 1)).all()
+    accesses = [SignalAccess(s, p, view_for(principal, s)) for s, p in rows[: page.size]]
+    full = any(a.view == "full" for a in accesses)
+    auditor.allowed(Operation.list, "signal", None, [a.person.pseudonym for a in accesses],
+                    _activity("full" if full else "reporter"),
+                    {"count": len(accesses), "status": status, "signal_ids": [str(a.signal.id) for a in accesses]})
+    return accesses, len(rows) > page.size

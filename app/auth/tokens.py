@@ -1,0 +1,156 @@
+"""JWT issuing and verification (RFC 8725). The only module that imports python-jose.
+
+Only asymmetric algorithms are accepted, always from an explicit list; the `kid` is looked up
+among configured keys only, and issuer, audience and expiry are always checked.
+"""
+
+import base64
+import hashlib
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from jose import jwk, jwt
+from jose.exceptions import JOSEError
+
+from app.config import Settings
+
+ALLOWED_ALGORITHMS = ("ES256", "RS256")
+JWKS_REFRESH_SECONDS = 300
+
+
+class InvalidToken(Exception):
+    """The token is not acceptable; the reason is for logs and tests, never for the client."""
+
+
+@dataclass(frozen=True)
+class VerificationKey:
+    kid: str
+    algorithm: str
+    public_jwk: dict[str, Any]
+    issuer: str
+    audience: str
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def thumbprint(public_jwk: dict[str, Any]) -> str:
+    """RFC 7638 JWK thumbprint, used as the key id."""
+    required = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}[public_jwk["kty"]]
+    canonical = json.dumps({k: public_jwk[k] for k in required}, separators=(",", ":"), sort_keys=True)
+    return _b64(hashlib.sha256(canonical.encode()).digest())
+
+
+def _public_jwk(private_pem: bytes, algorithm: str) -> dict[str, Any]:
+    public = jwk.construct(private_pem, algorithm).public_key().to_dict()
+    public = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in public.items()}
+    return {**public, "alg": algorithm, "use": "sig", "kid": thumbprint(public)}
+
+
+def load_or_create_demo_key(path: Path) -> bytes:
+    """A demo signing key kept on disk, so tokens survive restarts and all workers share it."""
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    return pem
+
+
+@dataclass
+class KeyRing:
+    settings: Settings
+    signing_pem: bytes | None = None
+    signing_jwk: dict[str, Any] | None = None
+    keys: dict[str, VerificationKey] = field(default_factory=dict)
+    _external_fetched_at: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "KeyRing":
+        ring = cls(settings)
+        key_file = settings.jwt_private_key_file
+        if key_file is None and settings.demo_mode:
+            key_file = settings.data_dir / "jwt-signing-key.pem"
+            ring.signing_pem = load_or_create_demo_key(key_file)
+        elif key_file is not None:
+            ring.signing_pem = key_file.read_bytes()
+        if ring.signing_pem is not None:
+            ring._add_local_key()
+        if settings.external_issuer:
+            ring._load_external_keys()
+        return ring
+
+    def _add_local_key(self) -> None:
+        algorithm = self.settings.jwt_algorithm
+        if algorithm not in ALLOWED_ALGORITHMS:
+            raise ValueError(f"JWT_ALGORITHM must be one of {ALLOWED_ALGORITHMS}")
+        self.signing_jwk = _public_jwk(self.signing_pem, algorithm)
+        self.keys[self.signing_jwk["kid"]] = VerificationKey(
+            self.signing_jwk["kid"], algorithm, self.signing_jwk,
+            self.settings.jwt_issuer, self.settings.jwt_audience)
+
+    def _load_external_keys(self) -> None:
+        s = self.settings
+        if s.external_jwks_file:
+            document = json.loads(s.external_jwks_file.read_text())
+        else:
+            document = httpx.get(s.external_jwks_url, timeout=5.0).raise_for_status().json()
+        self._external_fetched_at = time.monotonic()
+        for key in document.get("keys", []):
+            if key.get("alg") in ALLOWED_ALGORITHMS and key.get("kid") and key.get("use", "sig") == "sig":
+                self.keys[key["kid"]] = VerificationKey(
+                    key["kid"], key["alg"], key, s.external_issuer, s.external_audience or s.jwt_audience)
+
+    def _find_key(self, kid: str) -> VerificationKey | None:
+        if kid not in self.keys and self.settings.external_jwks_url and (
+                time.monotonic() - self._external_fetched_at > JWKS_REFRESH_SECONDS):
+            self._load_external_keys()  # the identity provider may have rotated its keys
+        return self.keys.get(kid)
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.signing_jwk] if self.signing_jwk else []}
+
+    def issue(self, subject: str, claims: dict[str, Any]) -> tuple[str, int]:
+        if self.signing_pem is None:
+            raise RuntimeError("this registry does not issue tokens (no signing key configured)")
+        now = int(time.time())
+        ttl = self.settings.token_ttl_seconds
+        payload = {**claims, "iss": self.settings.jwt_issuer, "aud": self.settings.jwt_audience,
+                   "sub": subject, "iat": now, "nbf": now, "exp": now + ttl, "jti": str(uuid.uuid4())}
+        token = jwt.encode(payload, self.signing_pem, algorithm=self.settings.jwt_algorithm,
+                           headers={"kid": self.signing_jwk["kid"], "typ": "at+jwt"})
+        return token, ttl
+
+    def verify(self, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except JOSEError as exc:
+            raise InvalidToken("malformed token") from exc
+        algorithm, kid = header.get("alg"), header.get("kid")
+        if algorithm not in ALLOWED_ALGORITHMS:
+            raise InvalidToken("algorithm not allowed")
+        key = self._find_key(kid) if isinstance(kid, str) else None
+        if key is None or key.algorithm != algorithm:
+            raise InvalidToken("unknown key")
+        options = {"leeway": self.settings.jwt_leeway_seconds, "require_exp": True, "require_iat": True,
+                   "require_sub": True, "require_iss": True, "require_aud": True, "require_jti": True}
+        try:
+            return jwt.decode(token, key.public_jwk, algorithms=[key.algorithm], audience=key.audience,
+                              issuer=key.issuer, options=options)
+        except JOSEError as exc:
+            raise InvalidToken(str(exc)) from exc

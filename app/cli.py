@@ -1,0 +1,114 @@
+"""The `casusregister` command: migrate, seed-demo, serve, create-organisation, create-user, create-client."""
+
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from app import demo
+from app.auth.passwords import hasher
+from app.config import Settings
+from app.db import make_engine
+from app.migrate import upgrade
+from app.models import OrganisationKind, Role, Scope
+from app.services import accounts
+
+cli = typer.Typer(help="Casusregister: case registry for the person-centred approach.", no_args_is_help=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _hasher(settings: Settings):
+    return hasher(settings.argon2_time_cost, settings.argon2_memory_cost)
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic)."""
+    settings = _settings()
+    upgrade(settings, make_engine(settings))
+    typer.echo("database schema is up to date")
+
+
+@cli.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo network and accounts. Needs DEMO_MODE=true; refuses a database with real data."""
+    settings = _settings()
+    if not settings.demo_mode:
+        typer.echo("refusing: demo data is only loaded with DEMO_MODE=true", err=True)
+        raise typer.Exit(2)
+    with Session(make_engine(settings)) as session:
+        try:
+            created = demo.seed(session, _hasher(settings), settings.demo_password)
+        except demo.RealDataPresent as exc:
+            typer.echo(f"refusing: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        session.commit()
+    typer.echo("demo data loaded" if created else "demo data already present")
+
+
+@cli.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    settings = _settings()
+    if settings.demo_mode and settings.jwt_private_key_file is None:
+        # Created before the workers start, so that they all sign with the same key.
+        from app.auth.tokens import KeyRing
+        KeyRing.from_settings(settings)
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")
+
+
+@cli.command("create-organisation")
+def create_organisation(name: str, kind: OrganisationKind, code: str,
+                        municipality: Annotated[str | None, typer.Option(help="Name or code of its municipality")] = None) -> None:
+    """Add an organisation to the network."""
+    _with_session(lambda s, _: accounts.create_organisation(
+        s, name, kind, code, accounts.find_organisation(s, municipality) if municipality else None),
+        f"organisation {name} created")
+
+
+@cli.command("create-user")
+def create_user(username: str, organisation: str,
+                role: Annotated[list[Role], typer.Option(help="Repeat for more roles")],
+                display_name: Annotated[str | None, typer.Option()] = None,
+                password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "") -> None:
+    """Add a user to an organisation."""
+    _with_session(lambda s, h: accounts.create_user(
+        s, h, username, display_name or username, accounts.find_organisation(s, organisation), role, password),
+        f"user {username} created")
+
+
+@cli.command("create-client")
+def create_client(client_id: str, organisation: str,
+                  scope: Annotated[list[Scope], typer.Option(help="Repeat for more scopes")]) -> None:
+    """Add an API client (client-credentials grant); prints its secret once."""
+    def create(session, h):
+        _, secret = accounts.create_client(session, h, client_id, accounts.find_organisation(session, organisation), scope)
+        return secret
+    secret = _with_session(create, f"client {client_id} created")
+    typer.echo(f"client_secret (shown once): {secret}")
+
+
+def _with_session(action, message: str):
+    settings = _settings()
+    with Session(make_engine(settings)) as session:
+        try:
+            result = action(session, _hasher(settings))
+        except accounts.AccountError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        session.commit()
+    typer.echo(message)
+    return result
+
+
+def main() -> None:
+    cli()

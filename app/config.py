@@ -1,0 +1,64 @@
+"""All configuration, read once from the environment (or `.env`)."""
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_MATCH_KEY = "demo-only-person-match-key"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # Demo mode allows generated keys and built-in secrets; production refuses them.
+    demo_mode: bool = False
+    demo_password: str = "demo"
+    database_url: str = "sqlite:///./data/casusregister.db"
+    data_dir: Path = Path("./data")
+    migrations_dir: Path = REPO_ROOT / "migrations"
+
+    # Token issuing (embedded identity provider).
+    jwt_issuer: str = "https://casusregister.local"
+    jwt_audience: str = "casusregister"
+    jwt_algorithm: str = "ES256"
+    jwt_private_key_file: Path | None = None
+    token_ttl_seconds: int = Field(default=900, ge=60, le=86400)
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=60)
+    # Tokens from the municipality's identity provider: issuer, audience and JWKS are configuration.
+    external_issuer: str | None = None
+    external_audience: str | None = None
+    external_jwks_file: Path | None = None
+    external_jwks_url: str | None = None
+
+    # Keyed hash for person matching: lets intake find a person by BSN or name + date of birth
+    # through an index, without storing a plain lookup key.
+    person_match_key: str = DEMO_MATCH_KEY
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+    login_window_seconds: int = 900
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_cost: int = Field(default=65536, ge=8)
+    webhook_allow_private_targets: bool = False
+    contact_email: str = "privacy@casusregister.example.nl"
+
+    @model_validator(mode="after")
+    def _refuse_demo_secrets_in_production(self) -> "Settings":
+        if self.demo_mode:
+            return self
+        if self.person_match_key == DEMO_MATCH_KEY or len(self.person_match_key) < 32:
+            raise ValueError("PERSON_MATCH_KEY must be set to a secret of at least 32 characters")
+        if self.jwt_private_key_file is None and self.external_issuer is None:
+            raise ValueError("set JWT_PRIVATE_KEY_FILE or an external identity provider (EXTERNAL_ISSUER)")
+        if self.external_issuer and not (self.external_jwks_file or self.external_jwks_url):
+            raise ValueError("EXTERNAL_ISSUER needs EXTERNAL_JWKS_FILE or EXTERNAL_JWKS_URL")
+        return self
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,61 @@
+"""Builds the application; `app.main` holds the instance that uvicorn serves."""
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from app import API_VERSION
+from app.auth.passwords import hasher
+from app.auth.principal import get_principal
+from app.auth.tokens import KeyRing
+from app.config import Settings
+from app.db import make_engine
+from app.errors import install_error_handlers
+from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.openapi import API_PREFIX, build_openapi
+from app.routers import auth, health, signals
+
+
+def _api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(auth.public_router)
+    # Authenticated by default: every route below needs a valid token before anything else runs.
+    secured = APIRouter(dependencies=[Depends(get_principal)])
+    secured.include_router(auth.router)
+    secured.include_router(signals.router)
+    api.include_router(secured)
+    return api
+
+
+def _document_routes(app: FastAPI) -> None:
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_document() -> JSONResponse:
+        return JSONResponse(app.openapi(), headers={"Access-Control-Allow-Origin": "*"})
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Casusregister API")
+
+
+def _cached_openapi(app: FastAPI) -> dict:
+    if app.openapi_schema is None:
+        app.openapi_schema = build_openapi(app)
+    return app.openapi_schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="Casusregister API", version=API_VERSION, openapi_url=None, docs_url=None, redoc_url=None,
+                  generate_unique_id_function=lambda route: route.name)
+    app.state.settings = settings
+    app.state.engine = make_engine(settings)
+    app.state.keyring = KeyRing.from_settings(settings)
+    app.state.hasher = hasher(settings.argon2_time_cost, settings.argon2_memory_cost)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(_api_router())
+    _document_routes(app)
+    app.openapi = lambda: _cached_openapi(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,25 @@
+"""All table models, imported here so SQLModel.metadata knows every table (Alembic relies on it)."""
+
+from app.models.audit import AuditEvent, AuditEventPerson
+from app.models.base import metadata
+from app.models.identity import ApiClient, LoginFailure, Role, Scope, User
+from app.models.idempotency import IdempotencyRecord
+from app.models.organisation import Organisation, OrganisationKind
+from app.models.person import Person
+from app.models.signal import Signal
+
+__all__ = [
+    "ApiClient",
+    "AuditEvent",
+    "AuditEventPerson",
+    "IdempotencyRecord",
+    "LoginFailure",
+    "Organisation",
+    "OrganisationKind",
+    "Person",
+    "Role",
+    "Scope",
+    "Signal",
+    "User",
+    "metadata",
+]

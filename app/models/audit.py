@@ -1,0 +1,64 @@
+"""Audit events: one access to personal data, or one denied attempt.
+
+Field names follow the Logboek Dataverwerkingen (trace id, processing activity, data subject)
+and NEN 7513 (who, on whose behalf, what, when, outcome) where they fit.
+"""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer
+from sqlmodel import Field, SQLModel
+
+from app.models.base import UTCDateTime, utcnow
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+AuditId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Operation(StrEnum):
+    read = "read"
+    list = "list"
+    create = "create"
+    update = "update"
+    search = "search"
+
+
+class Outcome(StrEnum):
+    allowed = "allowed"
+    denied = "denied"
+    emergency = "emergency"
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_events"
+
+    # Monotonic sequence: the order in which events were written.
+    seq: int | None = Field(default=None, sa_column=Column(AuditId, primary_key=True, autoincrement=True))
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
+    occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    trace_id: str = Field(max_length=64, index=True)
+    actor_kind: str = Field(max_length=10)
+    actor_id: str | None = Field(default=None, max_length=64, index=True)
+    actor_name: str | None = Field(default=None, max_length=100)
+    organisation_id: uuid.UUID | None = Field(default=None, index=True)
+    roles: str | None = Field(default=None, max_length=200)
+    on_behalf_of: str | None = Field(default=None, max_length=200)
+    operation: str = Field(max_length=20)
+    resource_type: str = Field(max_length=40)
+    resource_id: str | None = Field(default=None, max_length=64)
+    outcome: str = Field(max_length=10, index=True)
+    processing_activity: str = Field(max_length=100)
+    legal_basis: str | None = Field(default=None, max_length=200)
+    client_address: str | None = Field(default=None, max_length=64)
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class AuditEventPerson(SQLModel, table=True):
+    """The persons an event concerns, by pseudonym, indexed for access requests."""
+
+    __tablename__ = "audit_event_persons"
+
+    event_seq: int = Field(sa_column=Column(AuditId, ForeignKey("audit_events.seq"), primary_key=True))
+    pseudonym: str = Field(max_length=20, primary_key=True, index=True)

@@ -1,0 +1,79 @@
+"""The published OpenAPI document, shaped to the NL API Design Rules.
+
+FastAPI generates the operations; this adds what the rules require of every operation: the
+`API-Version` header on success, problem+json error responses (400 instead of 422), the server
+with the major version, and the contact.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app import API_VERSION
+from app.errors import PROBLEM_JSON, Problem
+
+API_PREFIX = "/api/v1"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+HEADER_DEFINITIONS = {
+    "API-Version": {"description": "The full version of this API", "schema": {"type": "string", "example": API_VERSION}},
+    "X-Request-ID": {"description": "The id of this request, also in its audit events", "schema": {"type": "string"}},
+}
+HEADERS = {name: {"$ref": f"#/components/headers/{name}"} for name in HEADER_DEFINITIONS}
+ERROR_TEXT = {
+    "400": "Invalid input: every problem is listed in `errors`",
+    "401": "No valid bearer token",
+    "403": "Your role or scopes do not allow this operation",
+    "404": "Does not exist, or is not available to you",
+    "409": "Conflicts with the current state",
+    "413": "Request body too large",
+    "429": "Too many requests",
+    "500": "Internal error",
+}
+DESCRIPTION = """Case registry for the multi-agency, person-centred approach to radicalisation.
+
+Access is need-to-know and every read of personal data is audited. Errors are RFC 9457 problem
+documents; invalid input answers 400 with all errors in `errors`."""
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "headers": HEADERS, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+
+
+def _shape_operation(operation: dict[str, Any], path: str) -> None:
+    responses = operation.setdefault("responses", {})
+    responses.pop("422", None)
+    for code, response in responses.items():
+        if code[0] in "23":
+            response["headers"] = HEADERS
+        elif code[0] in "45":
+            responses[code] = _problem(response.get("description") or ERROR_TEXT.get(code, "Error"))
+    wanted = ["400", "500"]
+    if operation.get("security"):
+        wanted += ["401", "403"]
+    if "{" in path:
+        wanted.append("404")
+    if "requestBody" in operation:
+        wanted.append("413")
+    for code in wanted:
+        responses.setdefault(code, _problem(ERROR_TEXT[code]))
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    document = get_openapi(title="Casusregister API", version=API_VERSION, description=DESCRIPTION,
+                           routes=app.routes, contact={"name": "Casusregister beheer", "url": "https://casusregister.nl",
+                                                       "email": app.state.settings.contact_email})
+    document["servers"] = [{"url": API_PREFIX, "description": "This registry"}]
+    document["paths"] = {path.removeprefix(API_PREFIX) or "/": item for path, item in document["paths"].items()
+                         if path.startswith(API_PREFIX)}
+    for path, item in document["paths"].items():
+        for operation in item.values():
+            _shape_operation(operation, path)
+    document.setdefault("components", {})["headers"] = HEADER_DEFINITIONS
+    schemas = document["components"].setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem.pop("$defs"))
+    schemas["Problem"] = problem
+    return document

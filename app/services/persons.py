@@ -1,0 +1,34 @@
+"""Creating or matching the person a signal is about."""
+
+import uuid
+
+from sqlmodel import Session
+
+from app.auth import person_access
+from app.models import Person
+from app.models.signal import MatchReason, SubjectIn
+
+
+def match_or_create(session: Session, secret: str, municipality_id: uuid.UUID, subject: SubjectIn,
+                    district: str | None) -> tuple[Person, MatchReason | None]:
+    match = person_access.find_match(session, secret, municipality_id, subject.name, subject.date_of_birth,
+                                     subject.bsn)
+    if match is not None:
+        person, reason = match
+        _complete(person, secret, subject, district)
+        return person, reason
+    person = Person(
+        municipality_id=municipality_id, name=subject.name, date_of_birth=subject.date_of_birth,
+        bsn=subject.bsn, address=subject.address, district=district,
+        bsn_key=person_access.bsn_key(secret, subject.bsn) if subject.bsn else None,
+        name_dob_key=person_access.name_dob_key(secret, subject.name, subject.date_of_birth))
+    session.add(person)
+    return person, None
+
+
+def _complete(person: Person, secret: str, subject: SubjectIn, district: str | None) -> None:
+    """A new signal may add what was unknown; it never overwrites what the registry has."""
+    if person.bsn is None and subject.bsn is not None:
+        person.bsn, person.bsn_key = subject.bsn, person_access.bsn_key(secret, subject.bsn)
+    person.address = person.address or subject.address
+    person.district = person.district or district

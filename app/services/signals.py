@@ -1,0 +1,84 @@
+"""Signal intake."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from app.auth.audit import Auditor
+from app.auth.principal import forbidden
+from app.auth.signal_access import SignalAccess
+from app.models import Signal
+from app.models.audit import Operation
+from app.models.person import PersonPublic
+from app.models.signal import (
+    REPORTER_STATUS,
+    ReporterRef,
+    SignalCreate,
+    SignalFullView,
+    SignalReporterView,
+    SignalStatus,
+)
+from app.services import idempotency, persons
+
+
+@dataclass(frozen=True)
+class Submission:
+    signal_id: uuid.UUID
+    body: dict[str, Any]
+    replayed: bool
+
+
+def submit(session: Session, auditor: Auditor, secret: str, data: SignalCreate, key: str | None) -> Submission:
+    """Intake with an optional Idempotency-Key: a retry answers the original response."""
+    principal = auditor.principal
+    if not principal.may_report:
+        auditor.denied(Operation.create, "signal", None, [], "signal-intake")
+        raise forbidden("Only reporters and systems with scope signals:create submit signals.")
+    record = None
+    if key is not None:
+        fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json"))
+        record = idempotency.claim(session, principal.actor, key, fingerprint)
+        if not idempotency.is_fresh(record):
+            auditor.allowed(Operation.create, "signal", record.resource_id, [], "signal-intake", {"replay": True})
+            return Submission(record.resource_id, record.response_body, replayed=True)
+    access = create_signal(session, auditor, secret, data)
+    body = present(access).model_dump(mode="json")
+    if record is not None:
+        idempotency.complete(session, record, 201, body, access.signal.id)
+    return Submission(access.signal.id, body, replayed=False)
+
+
+def create_signal(session: Session, auditor: Auditor, secret: str, data: SignalCreate) -> SignalAccess:
+    principal = auditor.principal
+    if principal.municipality_id is None:
+        raise forbidden("Your organisation is not part of a municipality's network.")
+    person, reason = persons.match_or_create(session, secret, principal.municipality_id, data.subject,
+                                             data.district)
+    signal = Signal(
+        municipality_id=principal.municipality_id, person_id=person.id, reporter_kind=principal.kind,
+        reporter_id=principal.id, reporter_organisation_id=principal.organisation_id,
+        categories=[c.value for c in data.categories], description=data.description,
+        observed_at=data.observed_at, urgency=data.urgency, channel=data.channel, district=data.district,
+        status=SignalStatus.received, match_reason=reason)
+    session.add(signal)
+    session.flush()
+    auditor.allowed(Operation.create, "signal", signal.id, [person.pseudonym], "signal-intake")
+    return SignalAccess(signal, person, "reporter")
+
+
+def present(access: SignalAccess) -> SignalFullView | SignalReporterView:
+    """The response a caller gets: the full view only where the access decision said so."""
+    signal = access.signal
+    if access.view == "reporter":
+        return SignalReporterView(id=signal.id, status=REPORTER_STATUS[SignalStatus(signal.status)],
+                                  submitted_at=signal.created_at)
+    return SignalFullView(
+        id=signal.id, status=signal.status, municipality_id=signal.municipality_id,
+        person=PersonPublic.model_validate(access.person, from_attributes=True), match_reason=signal.match_reason,
+        categories=signal.categories, description=signal.description, observed_at=signal.observed_at,
+        urgency=signal.urgency, channel=signal.channel, district=signal.district,
+        reporter=ReporterRef(kind=signal.reporter_kind, id=signal.reporter_id,
+                             organisation_id=signal.reporter_organisation_id),
+        created_at=signal.created_at, updated_at=signal.updated_at)

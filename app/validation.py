@@ -1,0 +1,37 @@
+"""Validators shared by request schemas."""
+
+from datetime import UTC, date, datetime, timedelta
+
+# A little slack for clocks of reporting systems that run slightly ahead.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def is_valid_bsn(value: str) -> bool:
+    """The elfproef for a Dutch citizen service number (BSN)."""
+    if len(value) != 9 or not value.isascii() or not value.isdigit():
+        return False
+    digits = [int(c) for c in value]
+    total = sum(d * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - digits[8]
+    return total % 11 == 0 and value != "000000000"
+
+
+def check_bsn(value: str) -> str:
+    if not is_valid_bsn(value):
+        raise ValueError("not a valid BSN: nine digits that pass the elfproef")
+    return value
+
+
+def check_not_future(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must include a timezone offset")
+    if value > datetime.now(UTC) + CLOCK_SKEW:
+        raise ValueError("must not be in the future")
+    return value.astimezone(UTC)
+
+
+def check_date_of_birth(value: date) -> date:
+    if value > date.today():
+        raise ValueError("must not be in the future")
+    if value < date(1900, 1, 1):
+        raise ValueError("must not be before 1900-01-01")
+    return value
