@@ -10,6 +10,7 @@ from app.auth.passwords import hasher
 from app.config import Settings
 from app.db import make_engine
 from app.migrate import upgrade
+from app.openapi import render_openapi
 from app.models import OrganisationKind, Role, Scope
 from app.services import accounts
 
@@ -95,6 +96,21 @@ def create_client(client_id: str, organisation: str,
         return secret
     secret = _with_session(create, f"client {client_id} created")
     typer.echo(f"client_secret (shown once): {secret}")
+
+
+@cli.command()
+def openapi(output: Annotated[str, typer.Option(help="File to write")] = "openapi/openapi.json") -> None:
+    """Write the OpenAPI document generated from the app (committed under openapi/)."""
+    import tempfile
+
+    from app.factory import create_app
+
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = Settings(demo_mode=True, database_url=f"sqlite:///{scratch}/x.db", data_dir=scratch)
+        document = create_app(settings).openapi()
+    with open(output, "w", encoding="utf-8") as handle:
+        handle.write(render_openapi(document))
+    typer.echo(f"wrote {output}")
 
 
 def _with_session(action, message: str):

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app import API_VERSION
+
 log = logging.getLogger("casusregister")
 
 PROBLEM_JSON = "application/problem+json"
@@ -124,8 +126,11 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONR
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Only the type: exception messages may carry personal data.
-    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.scope.get("route_path", "?"))
-    return problem_response(500, "The request could not be completed.", request=request)
+    route = getattr(request.scope.get("route"), "path", "?")
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, route)
+    # This handler runs outside the middleware, so it sets the headers every response carries.
+    headers = {"X-Request-ID": request.scope.get("state", {}).get("request_id", ""), "API-Version": API_VERSION}
+    return problem_response(500, "The request could not be completed.", request=request, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

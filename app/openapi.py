@@ -5,6 +5,7 @@ FastAPI generates the operations; this adds what the rules require of every oper
 with the major version, and the contact.
 """
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -77,3 +78,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas.update(problem.pop("$defs"))
     schemas["Problem"] = problem
     return document
+
+
+def render_openapi(document: dict[str, Any]) -> str:
+    """The committed form: stable key order, so the drift test compares content."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

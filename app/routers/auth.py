@@ -4,7 +4,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.auth.principal import CurrentPrincipal
 from app.db import SessionDep
@@ -32,14 +32,24 @@ class Me(BaseModel):
     scopes: list[str]
 
 
-FormText = Annotated[str | None, Form(max_length=500)]
+FormText = Annotated[str | None, Field(max_length=500)]
+
+
+class TokenRequest(BaseModel):
+    """OAuth 2.0 token request (form encoded): the password or the client-credentials grant."""
+
+    grant_type: Literal["password", "client_credentials"]
+    username: FormText = None
+    password: FormText = None
+    client_id: FormText = None
+    client_secret: FormText = None
+    scope: FormText = None
 
 
 @public_router.post("/token", response_model=TokenResponse, summary="Get an access token (OAuth 2.0)")
-def issue_token(request: Request, session: SessionDep,
-                grant_type: Annotated[Literal["password", "client_credentials"], Form()],
-                username: FormText = None, password: FormText = None, client_id: FormText = None,
-                client_secret: FormText = None, scope: FormText = None) -> TokenResponse:
+def issue_token(request: Request, session: SessionDep, form: Annotated[TokenRequest, Form()]) -> TokenResponse:
+    grant_type, username, password = form.grant_type, form.username, form.password
+    client_id, client_secret, scope = form.client_id, form.client_secret, form.scope
     state = request.app.state
     ctx = auth_service.TokenContext(session, state.engine, state.settings, state.keyring, state.hasher,
                                     request.client.host if request.client else "unknown")

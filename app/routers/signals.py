@@ -14,6 +14,10 @@ from app.services import signals
 
 router = APIRouter(prefix="/signals", tags=["signals"])
 
+
+class SignalPage(Page[SignalView]):
+    """One page of signals, newest first."""
+
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255,
                                               description="Makes retries safe: the same key and body "
                                                           "answer the original response")]
@@ -30,12 +34,12 @@ def create_signal(data: SignalCreate, request: Request, session: SessionDep, aud
     return JSONResponse(submission.body, status_code=201, headers=headers)
 
 
-@router.get("", response_model=Page[SignalView], summary="List the signals visible to you")
+@router.get("", response_model=SignalPage, summary="List the signals visible to you")
 def list_visible_signals(auditor: AuditorDep, page: PageDep,
                          status: Annotated[SignalStatus | None, Query(description="Only signals with this status")] = None):
     accesses, more = list_signals(auditor, page, status)
     cursor = encode_cursor(accesses[-1].signal.created_at, accesses[-1].signal.id) if more else None
-    return Page[SignalView](items=[signals.present(a) for a in accesses], next_cursor=cursor)
+    return SignalPage(items=[signals.present(a) for a in accesses], next_cursor=cursor)
 
 
 @router.get("/{id}", response_model=SignalView, summary="Read one signal")

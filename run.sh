@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# ./run.sh demo   start the service with demo data on SQLite (http://127.0.0.1:8000, docs at /docs)
+# ./run.sh test   run the whole test suite (SQLite, and PostgreSQL when reachable; required with CI=true)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+PY=${PYTHON:-python3}
+
+ensure_venv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -m venv "$VENV"
+  fi
+  # Reinstall only when pyproject.toml changed since the last install.
+  if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
+    "$VENV/bin/pip" install --quiet --upgrade pip
+    "$VENV/bin/pip" install --quiet -e '.[test]'
+    touch "$VENV/.installed"
+  fi
+}
+
+ensure_spectral() {
+  if [ ! -x node_modules/.bin/spectral ] || [ package.json -nt node_modules/.installed ]; then
+    if command -v npm >/dev/null 2>&1; then
+      npm ci --no-audit --no-fund --loglevel=error
+      touch node_modules/.installed
+    fi
+  fi
+}
+
+case "${1:-}" in
+  demo)
+    ensure_venv
+    export DEMO_MODE=true
+    export DATABASE_URL="${DATABASE_URL:-sqlite:///./data/casusregister.db}"
+    "$VENV/bin/casusregister" migrate
+    "$VENV/bin/casusregister" seed-demo
+    exec "$VENV/bin/casusregister" serve --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"
+    ;;
+  test)
+    ensure_venv
+    ensure_spectral
+    shift
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    echo "usage: ./run.sh demo | ./run.sh test [pytest args]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,137 @@
+"""Test databases: SQLite always, PostgreSQL too when reachable (required with CI=true).
+
+One database per backend per test run, migrated by Alembic and seeded with the demo network;
+each test starts from that state (the tables tests write to are emptied before every test).
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from app import demo
+from app.config import Settings
+from app.factory import create_app
+from app.migrate import upgrade
+from app.models import ApiClient, User
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://127.0.0.1:5432/test")
+PASSWORD = "demo-test-password"
+# Tables that tests write to, children first.
+MUTABLE_TABLES = ["audit_event_persons", "audit_events", "idempotency_records", "signals", "persons",
+                  "login_failures"]
+
+
+def _postgres_reachable() -> bool:
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        if os.environ.get("CI") == "true":
+            raise
+        return False
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if _postgres_reachable() else [])
+
+
+def _create_pg_database() -> tuple[str, str]:
+    name = f"casus_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+
+
+def _drop_pg_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _signing_key(directory) -> str:
+    path = directory / "signing-key.pem"
+    path.write_bytes(ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return str(path)
+
+
+def make_settings(database_url: str, directory, **overrides) -> Settings:
+    values = dict(demo_mode=False, database_url=database_url, data_dir=str(directory),
+                  jwt_private_key_file=_signing_key(directory), person_match_key="t" * 40,
+                  argon2_time_cost=1, argon2_memory_cost=64, demo_password=PASSWORD)
+    return Settings(**{**values, **overrides})
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def app(backend, tmp_path_factory) -> Iterator[FastAPI]:
+    directory = tmp_path_factory.mktemp(backend)
+    pg_name = None
+    if backend == "sqlite":
+        url = f"sqlite:///{directory}/test.db"
+    else:
+        pg_name, url = _create_pg_database()
+    application = create_app(make_settings(url, directory))
+    engine = application.state.engine
+    upgrade(application.state.settings, engine)
+    with Session(engine) as session:
+        demo.seed(session, application.state.hasher, PASSWORD)
+        session.commit()
+    yield application
+    engine.dispose()
+    if pg_name:
+        _drop_pg_database(pg_name)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with Session(app.state.engine) as session:
+        for table in MUTABLE_TABLES:
+            session.execute(text(f"DELETE FROM {table}"))
+        session.commit()
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def auth(app) -> "Tokens":
+    return Tokens(app)
+
+
+class Tokens:
+    """Bearer headers for the demo accounts, minted with the registry's own key."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._cache: dict[str, dict[str, str]] = {}
+
+    def __call__(self, username: str) -> dict[str, str]:
+        if username not in self._cache:
+            with Session(self.app.state.engine) as session:
+                user = session.exec(select(User).where(User.username == username)).one()
+                claims = {"actor": "user", "name": user.username, "org": str(user.organisation_id),
+                          "roles": list(user.roles)}
+                subject = str(user.id)
+            token, _ = self.app.state.keyring.issue(subject, claims)
+            self._cache[username] = {"Authorization": f"Bearer {token}"}
+        return self._cache[username]
+
+    def client(self, client_id: str, scopes: list[str] | None = None) -> dict[str, str]:
+        with Session(self.app.state.engine) as session:
+            api_client = session.exec(select(ApiClient).where(ApiClient.client_id == client_id)).one()
+            claims = {"actor": "client", "name": client_id, "org": str(api_client.organisation_id),
+                      "scope": " ".join(api_client.scopes if scopes is None else scopes)}
+            subject = str(api_client.id)
+        token, _ = self.app.state.keyring.issue(subject, claims)
+        return {"Authorization": f"Bearer {token}"}

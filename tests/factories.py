@@ -1,0 +1,30 @@
+"""Request bodies for tests."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+VALID_BSN = "111222333"
+OTHER_BSN = "123456782"
+
+
+def signal_body(name: str = "Jan de Vries", bsn: str | None = VALID_BSN, **overrides: Any) -> dict[str, Any]:
+    subject: dict[str, Any] = {"name": name, "date_of_birth": "2005-03-01"}
+    if bsn is not None:
+        subject["bsn"] = bsn
+    body = {
+        "subject": subject,
+        "categories": ["social_isolation", "online_propaganda"],
+        "description": "Trekt zich terug en deelt extremistische filmpjes.",
+        "observed_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+        "urgency": "high",
+        "channel": "in_person",
+        "district": "Overvecht",
+    }
+    body.update(overrides)
+    return body
+
+
+def submit(client, headers, **overrides) -> dict[str, Any]:
+    response = client.post("/api/v1/signals", json=signal_body(**overrides), headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -1,0 +1,91 @@
+"""Cross-cutting contract: health, headers, problem details, the OpenAPI document and its linter."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app import API_VERSION
+from app.openapi import render_openapi
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECTRAL = ROOT / "node_modules" / ".bin" / "spectral"
+RULESET = ROOT.parent / "shared" / "nl-api-design-rules" / "linter.yaml"
+
+
+def test_health_and_ready(client):
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/ready").json() == {"status": "ready"}
+
+
+@pytest.mark.parametrize("method,path", [("GET", "/health"), ("GET", "/api/v1/auth/me"), ("GET", "/nowhere"),
+                                         ("DELETE", "/health"), ("POST", "/api/v1/auth/token")])
+def test_every_response_carries_version_and_request_id(client, method, path):
+    response = client.request(method, path)
+    assert response.headers["api-version"] == API_VERSION
+    assert response.headers["x-request-id"]
+
+
+def test_plain_incoming_request_id_is_kept_and_unsafe_one_replaced(client):
+    assert client.get("/health", headers={"X-Request-ID": "trace-abc-123"}).headers["x-request-id"] == "trace-abc-123"
+    assert client.get("/health", headers={"X-Request-ID": "<script>"}).headers["x-request-id"] != "<script>"
+
+
+def test_server_error_is_a_problem_with_headers(client, app, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom with a name: Jan de Vries")
+
+    monkeypatch.setattr(app.state.keyring, "verify", broken)
+    response = client.get("/api/v1/auth/me", headers={"Authorization": "Bearer x"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["api-version"] == API_VERSION and response.headers["x-request-id"]
+    assert "Jan de Vries" not in response.text
+
+
+@pytest.mark.parametrize("method,path,status", [("GET", "/nowhere", 404), ("DELETE", "/health", 405)])
+def test_routing_errors_are_problems(client, method, path, status):
+    response = client.request(method, path)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert {"type", "title", "status", "detail"} <= set(response.json())
+
+
+def test_openapi_is_public_with_cors(client):
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    document = response.json()
+    assert document["info"]["version"] == API_VERSION
+    assert document["servers"][0]["url"] == "/api/v1"
+    assert client.get("/docs").status_code == 200
+
+
+def test_committed_openapi_matches_the_app(client):
+    committed = (ROOT / "openapi" / "openapi.json").read_text(encoding="utf-8")
+    generated = render_openapi(client.get("/openapi.json").json())
+    assert committed == generated, "openapi/openapi.json is stale: run `casusregister openapi`"
+
+
+def test_no_operation_documents_422(client):
+    document = client.get("/openapi.json").json()
+    for item in document["paths"].values():
+        for operation in item.values():
+            assert "422" not in operation["responses"]
+            assert "400" in operation["responses"]
+
+
+def test_openapi_passes_the_nl_api_design_rules_linter(tmp_path):
+    spectral = str(SPECTRAL) if SPECTRAL.exists() else shutil.which("spectral")
+    if spectral is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("spectral is required in CI (npm ci installs it)")
+        pytest.skip("spectral not installed (./run.sh test installs it when npm is available)")
+    result = subprocess.run([spectral, "lint", "-r", str(RULESET), "-f", "json", "-o", str(tmp_path / "out.json"),
+                             str(ROOT / "openapi" / "openapi.json")], capture_output=True, text=True, timeout=120)
+    findings = json.loads((tmp_path / "out.json").read_text())
+    errors = [f for f in findings if f["severity"] == 0]
+    assert errors == [], errors
