@@ -84,8 +84,10 @@ def test_openapi_passes_the_nl_api_design_rules_linter(tmp_path):
         if os.environ.get("CI") == "true":
             pytest.fail("spectral is required in CI (npm ci installs it)")
         pytest.skip("spectral not installed (./run.sh test installs it when npm is available)")
+    assert RULESET.exists(), f"the official ruleset is expected at {RULESET}"
     result = subprocess.run([spectral, "lint", "-r", str(RULESET), "-f", "json", "-o", str(tmp_path / "out.json"),
                              str(ROOT / "openapi" / "openapi.json")], capture_output=True, text=True, timeout=120)
+    assert (tmp_path / "out.json").exists(), result.stderr + result.stdout
     findings = json.loads((tmp_path / "out.json").read_text())
     errors = [f for f in findings if f["severity"] == 0]
     assert errors == [], errors

@@ -233,3 +233,15 @@ def _arnhem_coordinator(app, auth) -> dict[str, str]:
                                  [Role.coordinator], "arnhem-password-123")
             session.commit()
     return auth("arnhem-coordinator")
+
+
+def test_concurrent_retries_with_one_key_store_one_signal(client, auth, app):
+    """Clients retry while the first attempt is still running: still exactly one signal."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    headers, body = {**auth("teacher"), "Idempotency-Key": "concurrent-key"}, signal_body()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(lambda _: client.post(SIGNALS, json=body, headers=headers), range(6)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert count(app, Signal) == 1

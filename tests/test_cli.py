@@ -1,0 +1,63 @@
+"""The casusregister command: migrations, demo seeding and its refusals, accounts."""
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("ARGON2_MEMORY_COST", "64")
+    monkeypatch.setenv("DEMO_MODE", "true")
+    return monkeypatch
+
+
+def run(*args, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def test_seed_demo_needs_demo_mode(env):
+    env.setenv("DEMO_MODE", "false")
+    env.setenv("PERSON_MATCH_KEY", "k" * 40)
+    env.setenv("EXTERNAL_ISSUER", "https://idp.example")
+    env.setenv("EXTERNAL_JWKS_FILE", "/nonexistent")
+    assert run("migrate").exit_code == 0
+    result = run("seed-demo")
+    assert result.exit_code == 2 and "DEMO_MODE" in result.output
+
+
+def test_production_refuses_default_secrets(env):
+    env.setenv("DEMO_MODE", "false")
+    result = run("migrate")
+    assert result.exit_code == 2 and "PERSON_MATCH_KEY" in result.output
+
+
+def test_migrate_seed_is_idempotent(env):
+    assert run("migrate").exit_code == 0
+    assert "demo data loaded" in run("seed-demo").output
+    assert "already present" in run("seed-demo").output
+
+
+def test_seed_refuses_a_database_with_real_data(env):
+    assert run("migrate").exit_code == 0
+    assert run("create-organisation", "Gemeente Zeist", "municipality", "ZST").exit_code == 0
+    result = run("seed-demo")
+    assert result.exit_code == 2 and "refusing" in result.output
+
+
+def test_create_user_and_client(env):
+    assert run("migrate").exit_code == 0
+    assert run("create-organisation", "Gemeente Zeist", "municipality", "ZST").exit_code == 0
+    assert run("create-organisation", "Wijkteam Zeist", "care", "WTZ", "--municipality", "ZST").exit_code == 0
+    short = run("create-user", "kort", "WTZ", "--role", "partner", "--password", "short")
+    assert short.exit_code == 2 and "12 characters" in short.output
+    ok = run("create-user", "jdoe", "ZST", "--role", "coordinator", "--password", "a-long-password-1")
+    assert ok.exit_code == 0, ok.output
+    client = run("create-client", "zeist-system", "ZST", "--scope", "signals:create")
+    assert client.exit_code == 0 and "client_secret (shown once): " in client.output
+    assert run("create-user", "x", "NOPE", "--role", "melder", "--password", "a-long-password-1").exit_code == 2
