@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     # through an index, without storing a plain lookup key.
     person_match_key: str = DEMO_MATCH_KEY
 
+    emergency_access_hours: int = Field(default=8, ge=1, le=72)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     login_window_seconds: int = 900

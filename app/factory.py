@@ -13,7 +13,7 @@ from app.db import make_engine
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.openapi import API_PREFIX, build_openapi
-from app.routers import auth, health, signals
+from app.routers import auth, cases, emergency, health, items, organisations, persons, signals
 
 
 def _api_router() -> APIRouter:
@@ -22,7 +22,8 @@ def _api_router() -> APIRouter:
     # Authenticated by default: every route below needs a valid token before anything else runs.
     secured = APIRouter(dependencies=[Depends(get_principal)])
     secured.include_router(auth.router)
-    secured.include_router(signals.router)
+    for module in (signals, persons, cases, items, organisations, emergency):
+        secured.include_router(module.router)
     api.include_router(secured)
     return api
 

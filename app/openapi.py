@@ -60,6 +60,22 @@ def _shape_operation(operation: dict[str, Any], path: str) -> None:
         responses.setdefault(code, _problem(ERROR_TEXT[code]))
 
 
+def _collapse_nullable(schema: Any) -> Any:
+    """`anyOf: [{type: string, format: date}, {type: null}]` becomes `type: [string, null], format: date`,
+    so the format stands where the rules look for it."""
+    if isinstance(schema, dict):
+        options = schema.get("anyOf")
+        if (isinstance(options, list) and len(options) == 2 and {"type": "null"} in options):
+            other = next(o for o in options if o != {"type": "null"})
+            if isinstance(other.get("type"), str) and "format" in other:
+                rest = {k: v for k, v in schema.items() if k != "anyOf"}
+                return {**other, **rest, "type": [other["type"], "null"]}
+        return {k: _collapse_nullable(v) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_collapse_nullable(v) for v in schema]
+    return schema
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     document = get_openapi(title="Casusregister API", version=API_VERSION, description=DESCRIPTION,
                            routes=app.routes, contact={"name": "Casusregister beheer", "url": "https://casusregister.nl",
@@ -77,6 +93,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem.pop("$defs"))
     schemas["Problem"] = problem
+    document["components"]["schemas"] = _collapse_nullable(schemas)
     return document
 
 

@@ -2,6 +2,8 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+from pydantic import AfterValidator
+
 # A little slack for clocks of reporting systems that run slightly ahead.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -35,3 +37,12 @@ def check_date_of_birth(value: date) -> date:
     if value < date(1900, 1, 1):
         raise ValueError("must not be before 1900-01-01")
     return value
+
+
+def _not_future_date(value: date) -> date:
+    if value > date.today():
+        raise ValueError("must not be in the future")
+    return value
+
+
+check_not_future_date = AfterValidator(_not_future_date)

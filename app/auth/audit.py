@@ -16,6 +16,10 @@ PUBLIC_TASK = "AVG art. 6(1)(e), public task: person-centred approach (Gemeentew
 LEGAL_BASIS = {
     "signal-intake": PUBLIC_TASK,
     "signal-follow-up": PUBLIC_TASK,
+    "person-search": PUBLIC_TASK,
+    "case-management": PUBLIC_TASK,
+    "emergency-access": "AVG art. 6(1)(d), vital interests: emergency access, reviewed afterwards",
+    "privacy-supervision": "AVG art. 38-39: supervision by the data protection officer",
 }
 
 
@@ -52,6 +56,12 @@ class Auditor:
     def allowed(self, operation: Operation, resource_type: str, resource_id: Any, pseudonyms: Iterable[str],
                 activity: str, detail: dict | None = None) -> AuditEvent:
         event = self._event(operation, resource_type, resource_id, Outcome.allowed, activity, detail)
+        return write_event(self.session, event, pseudonyms)
+
+    def emergency(self, operation: Operation, resource_type: str, resource_id: Any, pseudonyms: Iterable[str],
+                  activity: str, detail: dict | None = None) -> AuditEvent:
+        """Allowed only through break-the-glass: marked for the privacy officer's review."""
+        event = self._event(operation, resource_type, resource_id, Outcome.emergency, activity, detail)
         return write_event(self.session, event, pseudonyms)
 
     def denied(self, operation: Operation, resource_type: str, resource_id: Any, pseudonyms: Iterable[str],

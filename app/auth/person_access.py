@@ -6,9 +6,13 @@ import unicodedata
 import uuid
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
-from app.models import Person
+from app.auth.audit import Auditor
+from app.auth.principal import forbidden
+from app.models import Case, Person, Signal
+from app.models.audit import Operation
+from app.models.matching import CaseRef, PersonCandidate, PersonSearch
 from app.models.signal import MatchReason
 
 
@@ -47,3 +51,47 @@ def find_match(session: Session, secret: str, municipality_id: uuid.UUID, name: 
         if bsn is None or person.bsn is None:
             return person, MatchReason.name_and_date_of_birth
     return None
+
+
+def search(session: Session, secret: str, municipality_id: uuid.UUID, name: str | None, date_of_birth: date | None,
+           bsn: str | None) -> list[tuple[Person, MatchReason]]:
+    """Persons of one municipality by exact BSN and/or by name and date of birth, through the indexes."""
+    found: dict[uuid.UUID, tuple[Person, MatchReason]] = {}
+    in_municipality = select(Person).where(Person.municipality_id == municipality_id)
+    if bsn is not None:
+        for person in session.exec(in_municipality.where(Person.bsn_key == bsn_key(secret, bsn))).all():
+            found[person.id] = (person, MatchReason.bsn)
+    if name is not None and date_of_birth is not None:
+        key = name_dob_key(secret, name, date_of_birth)
+        for person in session.exec(in_municipality.where(Person.name_dob_key == key)).all():
+            found.setdefault(person.id, (person, MatchReason.name_and_date_of_birth))
+    return list(found.values())
+
+
+def same_name_and_birth_date(session: Session, person: Person) -> list[Person]:
+    """Other person records that share name and date of birth (their BSNs differ)."""
+    query = select(Person).where(Person.municipality_id == person.municipality_id,
+                                 Person.name_dob_key == person.name_dob_key, Person.id != person.id)
+    return list(session.exec(query).all())
+
+
+def candidates(auditor: Auditor, secret: str, query: PersonSearch) -> list[PersonCandidate]:
+    """Coordinator only; the query itself is written to the audit log with the persons it found."""
+    principal, session = auditor.principal, auditor.session
+    municipality = principal.coordinated_municipality
+    detail = {"query": query.model_dump(mode="json", exclude_none=True)}
+    if municipality is None:
+        auditor.denied(Operation.search, "person", None, [], "person-search", detail)
+        raise forbidden("Only a coordinator searches for persons.")
+    found = search(session, secret, municipality, query.name, query.date_of_birth, query.bsn)
+    ids = [p.id for p, _ in found]
+    case_rows = session.exec(select(Case).where(Case.person_id.in_(ids)).order_by(Case.created_at)).all()
+    counts = dict(session.exec(select(Signal.person_id, func.count()).where(Signal.person_id.in_(ids))
+                               .group_by(Signal.person_id)).all())
+    result = [PersonCandidate(id=p.id, name=p.name, date_of_birth=p.date_of_birth, match=reason,
+                              cases=[CaseRef(id=c.id, number=c.number, status=c.status)
+                                     for c in case_rows if c.person_id == p.id],
+                              signal_count=counts.get(p.id, 0)) for p, reason in found]
+    auditor.allowed(Operation.search, "person", None, [p.pseudonym for p, _ in found], "person-search",
+                    {**detail, "count": len(result)})
+    return result

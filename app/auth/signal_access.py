@@ -8,14 +8,17 @@ from fastapi import Depends, Path
 from sqlalchemy import and_, false, or_
 from sqlmodel import Session, select
 
+from app.auth import person_access
 from app.auth.audit import AuditorDep
 from app.auth.principal import Principal, forbidden
 from app.errors import not_found
-from app.models import Person, Signal
+from app.models import Case, Person, Signal
 from app.models.audit import Operation
+from app.models.matching import SignalMatch
 from app.pagination import PageParams
 
 SignalViewKind = Literal["full", "reporter"]
+MAX_MATCHES = 50
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class SignalAccess:
     signal: Signal
     person: Person
     view: SignalViewKind
+    matches: list[SignalMatch] | None = None
 
 
 def _own_reports(principal: Principal):
@@ -64,8 +68,26 @@ def readable_signal(id: Annotated[uuid.UUID, Path(description="Signal id")], aud
         raise not_found()
     signal, person = row
     view = view_for(principal, signal)
-    auditor.allowed(Operation.read, "signal", id, [person.pseudonym], _activity(view), {"view": view})
-    return SignalAccess(signal, person, view)
+    matches, lookalikes = _matches(session, signal, person) if view == "full" else (None, [])
+    auditor.allowed(Operation.read, "signal", id, [person.pseudonym, *lookalikes], _activity(view), {"view": view})
+    return SignalAccess(signal, person, view, matches)
+
+
+def _matches(session: Session, signal: Signal, person: Person) -> tuple[list[SignalMatch], list[str]]:
+    """Other signals and cases about this person, and about records that share name and birth date
+    but not the BSN; with why each matched. Found through the person and name/birth-date indexes."""
+    lookalikes = person_access.same_name_and_birth_date(session, person)
+    reason_by_person = {person.id: "bsn" if person.bsn else "name_and_date_of_birth"}
+    reason_by_person |= {p.id: "name_and_date_of_birth_bsn_differs" for p in lookalikes}
+    person_ids = list(reason_by_person)
+    signals = session.exec(select(Signal).where(Signal.person_id.in_(person_ids), Signal.id != signal.id)
+                           .order_by(Signal.created_at.desc()).limit(MAX_MATCHES)).all()
+    cases = session.exec(select(Case).where(Case.person_id.in_(person_ids)).order_by(Case.created_at.desc())).all()
+    found = [SignalMatch(kind="case", id=c.id, number=c.number, status=c.status, created_at=c.created_at,
+                         reason=reason_by_person[c.person_id]) for c in cases]
+    found += [SignalMatch(kind="signal", id=s.id, number=None, status=s.status, created_at=s.created_at,
+                          reason=reason_by_person[s.person_id]) for s in signals]
+    return found, [p.pseudonym for p in lookalikes]
 
 
 ReadableSignal = Annotated[SignalAccess, Depends(readable_signal)]

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, created_at_field, id_field, utcnow
+from app.models.matching import SignalMatch
 from app.models.person import PersonPublic
 from app.validation import check_bsn, check_date_of_birth, check_not_future
 
@@ -93,6 +94,10 @@ class Signal(SQLModel, table=True):
     district: str | None = Field(default=None, max_length=100)
     status: str = Field(default=SignalStatus.received, max_length=20)
     match_reason: str | None = Field(default=None, max_length=30)
+    case_id: uuid.UUID | None = Field(default=None, foreign_key="cases.id", index=True)
+    triage_reason: str | None = Field(default=None, max_length=2000)
+    triaged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    triaged_by: uuid.UUID | None = None
     created_at: datetime = created_at_field()
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -161,6 +166,10 @@ class SignalFullView(SQLModel):
     channel: Channel
     district: str | None
     reporter: ReporterRef
+    case_id: uuid.UUID | None = None
+    triage_reason: str | None = None
+    matches: list[SignalMatch] | None = Field(
+        default=None, description="Other signals and cases for this person, with why they matched (single reads)")
     created_at: datetime
     updated_at: datetime
 

@@ -10,7 +10,8 @@ from app.auth.signal_access import ReadableSignal, list_signals
 from app.db import SessionDep
 from app.models.signal import SignalCreate, SignalStatus, SignalView
 from app.pagination import Page, PageDep, encode_cursor
-from app.services import signals
+from app.services import signals, triage
+from app.services.triage import ReopenRequest, TriageRequest
 
 router = APIRouter(prefix="/signals", tags=["signals"])
 
@@ -44,4 +45,16 @@ def list_visible_signals(auditor: AuditorDep, page: PageDep,
 
 @router.get("/{id}", response_model=SignalView, summary="Read one signal")
 def read_signal(access: ReadableSignal):
+    return signals.present(access)
+
+
+@router.post("/{id}/triage", response_model=SignalView, summary="Triage: new case, link to a case, or no action")
+def triage_signal(access: ReadableSignal, data: TriageRequest, session: SessionDep, auditor: AuditorDep):
+    triage.triage(session, auditor, access, data)
+    return signals.present(access)
+
+
+@router.post("/{id}/reopen", response_model=SignalView, summary="Re-open a triaged signal, with a reason")
+def reopen_signal(access: ReadableSignal, data: ReopenRequest, session: SessionDep, auditor: AuditorDep):
+    triage.reopen(session, auditor, access, data)
     return signals.present(access)

@@ -81,4 +81,5 @@ def present(access: SignalAccess) -> SignalFullView | SignalReporterView:
         urgency=signal.urgency, channel=signal.channel, district=signal.district,
         reporter=ReporterRef(kind=signal.reporter_kind, id=signal.reporter_id,
                              organisation_id=signal.reporter_organisation_id),
+        case_id=signal.case_id, triage_reason=signal.triage_reason, matches=access.matches,
         created_at=signal.created_at, updated_at=signal.updated_at)

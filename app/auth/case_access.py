@@ -1,0 +1,168 @@
+"""The choke point for cases: who may know a case exists, in which view, and the audit of each access."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Path
+from sqlalchemy import and_, exists, false, or_
+from sqlmodel import Session, select
+
+from app.auth.audit import Auditor, AuditorDep
+from app.auth.principal import Principal, forbidden
+from app.errors import ApiError, not_found
+from app.models import Case, CaseHistory, CaseMember, EmergencyAccess, Organisation, Person, Role
+from app.models.audit import Operation
+from app.models.base import utcnow
+from app.pagination import PageParams
+
+CaseViewKind = Literal["full", "partner"]
+ACTIVITY = "case-management"
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    case: Case
+    person: Person
+    view: CaseViewKind
+    is_member: bool
+    emergency: bool
+
+    def may_manage(self, principal: Principal) -> bool:
+        return self.case.municipality_id == principal.coordinated_municipality
+
+
+def _membership(principal: Principal):
+    return exists().where(CaseMember.case_id == Case.id, CaseMember.organisation_id == principal.organisation_id)
+
+
+def _emergency_grant(principal: Principal):
+    return exists().where(EmergencyAccess.case_id == Case.id, EmergencyAccess.actor_id == principal.id,
+                          EmergencyAccess.expires_at > utcnow())
+
+
+def case_conditions(principal: Principal) -> list:
+    conditions = []
+    if (municipality := principal.coordinated_municipality) is not None:
+        conditions.append(Case.municipality_id == municipality)
+    if principal.has_role(Role.partner):
+        conditions.append(_membership(principal))
+    if principal.has_role(Role.partner, Role.coordinator):
+        conditions.append(_emergency_grant(principal))
+    return conditions
+
+
+def visible_cases(principal: Principal):
+    """Cases the principal may know of, each with whether their organisation takes part."""
+    conditions = case_conditions(principal)
+    where = or_(*conditions) if conditions else false()
+    member = _membership(principal).label("is_member")
+    return select(Case, Person, member).join(Person, Person.id == Case.person_id).where(where)
+
+
+def _access(principal: Principal, case: Case, person: Person, is_member: bool) -> CaseAccess:
+    if case.municipality_id == principal.coordinated_municipality:
+        return CaseAccess(case, person, "full", bool(is_member), emergency=False)
+    member = bool(is_member) and principal.has_role(Role.partner)
+    return CaseAccess(case, person, "partner", member, emergency=not member)
+
+
+def _record(auditor: Auditor, operation: Operation, access: CaseAccess, detail: dict | None = None) -> None:
+    record = auditor.emergency if access.emergency else auditor.allowed
+    record(operation, "case", access.case.id, [access.person.pseudonym], ACTIVITY, detail)
+
+
+def case_pseudonyms(session: Session, case_id: uuid.UUID) -> list[str]:
+    query = select(Person.pseudonym).join(Case, Case.person_id == Person.id).where(Case.id == case_id)
+    return list(session.exec(query).all())
+
+
+def load_case(auditor: Auditor, case_id: uuid.UUID, operation: Operation = Operation.read) -> CaseAccess:
+    row = auditor.session.exec(visible_cases(auditor.principal).where(Case.id == case_id)).first()
+    if row is None:
+        auditor.denied(operation, "case", case_id, case_pseudonyms(auditor.session, case_id), ACTIVITY)
+        raise not_found()
+    access = _access(auditor.principal, *row)
+    _record(auditor, operation, access, {"view": access.view})
+    return access
+
+
+def readable_case(id: Annotated[uuid.UUID, Path(description="Case id")], auditor: AuditorDep) -> CaseAccess:
+    return load_case(auditor, id)
+
+
+def managed_case(id: Annotated[uuid.UUID, Path(description="Case id")], auditor: AuditorDep) -> CaseAccess:
+    """A case the caller coordinates; others who can see it get 403, the rest 404."""
+    access = load_case(auditor, id)
+    if not access.may_manage(auditor.principal):
+        auditor.denied(Operation.update, "case", id, [access.person.pseudonym], ACTIVITY)
+        raise forbidden("Only the coordinator of the case's municipality changes a case.")
+    return access
+
+
+def contributable_case(id: Annotated[uuid.UUID, Path(description="Case id")], auditor: AuditorDep) -> CaseAccess:
+    """A case the caller's organisation takes part in (or coordinates): where it may add information."""
+    access = load_case(auditor, id)
+    if not (access.may_manage(auditor.principal) or access.is_member):
+        auditor.denied(Operation.create, "information_item", id, [access.person.pseudonym], ACTIVITY)
+        raise forbidden("Only organisations taking part in the case add information.")
+    return access
+
+
+ReadableCase = Annotated[CaseAccess, Depends(readable_case)]
+ManagedCase = Annotated[CaseAccess, Depends(managed_case)]
+ContributableCase = Annotated[CaseAccess, Depends(contributable_case)]
+
+
+def list_cases(auditor: Auditor, page: PageParams, status: str | None) -> tuple[list[CaseAccess], bool]:
+    principal = auditor.principal
+    if not case_conditions(principal):
+        auditor.denied(Operation.list, "case", None, [], ACTIVITY)
+        raise forbidden("Your role gives no access to cases.")
+    query = visible_cases(principal)
+    if status is not None:
+        query = query.where(Case.status == status)
+    if page.after is not None:
+        created, last_id = page.after
+        query = query.where(or_(Case.created_at < created, and_(Case.created_at == created, Case.id < last_id)))
+    rows = auditor.session.exec(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(page.size + 1)).all()
+    accesses = [_access(principal, *row) for row in rows[: page.size]]
+    auditor.allowed(Operation.list, "case", None, [a.person.pseudonym for a in accesses], ACTIVITY,
+                    {"count": len(accesses), "case_ids": [str(a.case.id) for a in accesses],
+                     "emergency_case_ids": [str(a.case.id) for a in accesses if a.emergency]})
+    return accesses, len(rows) > page.size
+
+
+def find_case_for_emergency(auditor: Auditor, case_id: uuid.UUID) -> tuple[Case, Person]:
+    """Break-the-glass needs the case id; only cases in the caller's own municipality network qualify."""
+    principal, session = auditor.principal, auditor.session
+    row = session.exec(select(Case, Person).join(Person, Person.id == Case.person_id).where(
+        Case.id == case_id, Case.municipality_id == principal.municipality_id)).first()
+    if row is None or not principal.has_role(Role.partner, Role.coordinator):
+        auditor.denied(Operation.read, "case", case_id, case_pseudonyms(session, case_id), "emergency-access")
+        raise not_found()
+    return row
+
+
+def case_history(session: Session, case_id: uuid.UUID) -> list[CaseHistory]:
+    query = select(CaseHistory).where(CaseHistory.case_id == case_id).order_by(CaseHistory.at, CaseHistory.change)
+    return list(session.exec(query).all())
+
+
+def case_members(session: Session, case_id: uuid.UUID) -> list[tuple[CaseMember, Organisation]]:
+    query = (select(CaseMember, Organisation).join(Organisation, Organisation.id == CaseMember.organisation_id)
+             .where(CaseMember.case_id == case_id).order_by(CaseMember.added_at))
+    return list(session.exec(query).all())
+
+
+def person_for_new_case(auditor: Auditor, person_id: uuid.UUID) -> Person:
+    """A person of the coordinator's municipality, to open a case for."""
+    if auditor.principal.coordinated_municipality is None:
+        auditor.denied(Operation.create, "case", None, [], ACTIVITY)
+        raise forbidden("Only a coordinator opens cases.")
+    person = auditor.session.get(Person, person_id)
+    if person is None or person.municipality_id != auditor.principal.coordinated_municipality:
+        auditor.denied(Operation.create, "case", None, [person.pseudonym] if person else [], ACTIVITY)
+        raise ApiError(400, "Unknown person.", errors=[{"name": "person_id", "location": "body",
+                                                        "code": "unknown_person", "reason": "no such person"}])
+    return person

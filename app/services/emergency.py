@@ -1,0 +1,40 @@
+"""Break-the-glass: time-limited read access with a written reason, reviewed by the privacy officer."""
+
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from app.auth.audit import Auditor
+from app.auth.case_access import visible_cases
+from app.errors import ApiError
+from app.models import Case, EmergencyAccess, Person
+from app.models.audit import Operation
+from app.models.base import utcnow
+from app.models.emergency import EmergencyRequest, Review, ReviewStatus
+
+
+def grant(session: Session, auditor: Auditor, case: Case, person: Person, data: EmergencyRequest,
+          hours: int) -> EmergencyAccess:
+    principal = auditor.principal
+    if session.exec(visible_cases(principal).where(Case.id == case.id)).first() is not None:
+        raise ApiError(409, "You already have access to this case.", "already-accessible")
+    now = utcnow()
+    access = EmergencyAccess(case_id=case.id, actor_id=principal.id, actor_name=principal.name,
+                             organisation_id=principal.organisation_id, reason=data.reason, granted_at=now,
+                             expires_at=now + timedelta(hours=hours))
+    session.add(access)
+    session.flush()
+    auditor.emergency(Operation.create, "emergency_access", access.id, [person.pseudonym], "emergency-access",
+                      {"case_id": str(case.id), "expires_at": access.expires_at.isoformat()})
+    return access
+
+
+def review(session: Session, auditor: Auditor, access: EmergencyAccess, data: Review) -> EmergencyAccess:
+    if access.review_status != ReviewStatus.pending:
+        raise ApiError(409, "This emergency access was already reviewed.", "already-reviewed")
+    access.review_status, access.review_note = data.outcome, data.note
+    access.reviewed_by, access.reviewed_at = auditor.principal.id, utcnow()
+    session.add(access)
+    auditor.allowed(Operation.update, "emergency_access", access.id, [], "privacy-supervision",
+                    {"outcome": data.outcome})
+    return access
