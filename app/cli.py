@@ -10,8 +10,8 @@ from app.auth.passwords import hasher
 from app.config import Settings
 from app.db import make_engine
 from app.migrate import upgrade
-from app.openapi import render_openapi
 from app.models import OrganisationKind, Role, Scope
+from app.openapi import render_openapi
 from app.services import accounts
 
 cli = typer.Typer(help="Casusregister: case registry for the person-centred approach.", no_args_is_help=True)

@@ -22,14 +22,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def make_engine(settings: Settings) -> Engine:
+    """SQL parameters are hidden from error messages: they are personal data."""
     if settings.is_sqlite:
         path = settings.database_url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(settings.database_url, connect_args={"check_same_thread": False})
+        engine = create_engine(settings.database_url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         hide_parameters=True)
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -1,6 +1,5 @@
 """RFC 9457 problem details for every error, with a stable `type` per kind of error."""
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,10 +8,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from app import API_VERSION
-
-log = logging.getLogger("casusregister")
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://casusregister.nl/problems/"
@@ -124,17 +119,7 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONR
     return problem_response(exc.status_code, detail, request=request, headers=getattr(exc, "headers", None))
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # Only the type: exception messages may carry personal data.
-    route = getattr(request.scope.get("route"), "path", "?")
-    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, route)
-    # This handler runs outside the middleware, so it sets the headers every response carries.
-    headers = {"X-Request-ID": request.scope.get("state", {}).get("request_id", ""), "API-Version": API_VERSION}
-    return problem_response(500, "The request could not be completed.", request=request, headers=headers)
-
-
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,6 +1,6 @@
 """Pure ASGI middleware: request ids, the API-Version header and the request body limit."""
 
-import re
+import logging
 import uuid
 
 from fastapi import HTTPException
@@ -9,21 +9,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import API_VERSION
 from app.errors import problem_response
 
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-
-
-def incoming_request_id(scope: Scope) -> str:
-    """Keep a caller's request id for end-to-end tracing when it is plain, else make one."""
-    for name, value in scope.get("headers", ()):
-        if name == b"x-request-id":
-            candidate = value.decode("latin-1")
-            if _SAFE_REQUEST_ID.match(candidate):
-                return candidate
-    return str(uuid.uuid4())
+log = logging.getLogger("casusregister")
 
 
 class RequestContextMiddleware:
-    """Gives every request an id and every response `X-Request-ID` and `API-Version`."""
+    """Gives every request an id and every response `X-Request-ID` and `API-Version`; turns any
+    unexpected error into a 500 problem."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -32,16 +23,29 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = incoming_request_id(scope)
+        # Always our own id: it is the audit log's trace id, so a caller must not choose it.
+        request_id = str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
         extra = [(b"x-request-id", request_id.encode()), (b"api-version", API_VERSION.encode())]
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            # Only the type and route: messages and tracebacks may carry personal data.
+            route = getattr(scope.get("route"), "path", "?")
+            log.error("unhandled %s on %s %s (request %s)", type(exc).__name__, scope["method"], route, request_id)
+            if started:
+                raise
+            await problem_response(500, "The request could not be completed.")(scope, receive, send_with_headers)
 
 
 class BodyTooLarge(HTTPException):

@@ -34,7 +34,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, id_ = json.loads(raw)
-        return datetime.fromisoformat(created), uuid.UUID(id_)
+        at = datetime.fromisoformat(created)
+        if at.tzinfo is None:
+            raise ValueError("cursor without timezone")
+        return at, uuid.UUID(id_)
     except (ValueError, TypeError) as exc:
         raise ApiError(400, "The cursor is not valid; use next_cursor from a previous page.",
                        errors=[{"name": "cursor", "location": "query", "code": "invalid_cursor",

@@ -1,8 +1,10 @@
 """Validators shared by request schemas."""
 
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
 
 # A little slack for clocks of reporting systems that run slightly ahead.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -46,3 +48,18 @@ def _not_future_date(value: date) -> date:
 
 
 check_not_future_date = AfterValidator(_not_future_date)
+
+
+_ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+
+
+def _printable(value: str) -> str:
+    if any(unicodedata.category(c) == "Cc" and c not in _ALLOWED_CONTROLS for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def Text(max_length: int, min_length: int = 1) -> Any:  # noqa: N802 (reads as a type in annotations)
+    """Trimmed text within bounds, without control characters (NUL and the like) other than line breaks."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+                     AfterValidator(_printable)]

@@ -1,5 +1,7 @@
 """Signal intake and reading: validation, idempotency, and who sees what."""
 
+import base64
+import json
 import uuid
 
 import pytest
@@ -10,6 +12,7 @@ from app.services import accounts
 from tests.factories import OTHER_BSN, signal_body, submit
 
 SIGNALS = "/api/v1/signals"
+NAIVE_CURSOR = base64.urlsafe_b64encode(json.dumps(["2030-01-01T00:00:00", str(uuid.uuid4())]).encode()).decode()
 
 
 def count(app, model) -> int:
@@ -66,6 +69,8 @@ class TestCreateSignal:
         {"categories": ["other", "other"]},
         {"categories": ["shoplifting"]},
         {"channel": "pigeon"},
+        {"subject": {"name": "Piet\u0000Jansen", "date_of_birth": "2005-01-01"}},
+        {"description": "line\u0007bell"},
     ])
     def test_invalid_fields_are_400(self, client, auth, overrides):
         response = client.post(SIGNALS, json=signal_body(**overrides), headers=auth("teacher"))
@@ -213,7 +218,7 @@ class TestListSignals:
         assert client.get(SIGNALS, headers=headers).json()["items"] == []
 
     @pytest.mark.parametrize("params", [{"pageSize": 0}, {"pageSize": 101}, {"pageSize": "x"},
-                                        {"cursor": "garbage!"}])
+                                        {"cursor": "garbage!"}, {"cursor": NAIVE_CURSOR}])
     def test_bad_paging_is_400(self, client, auth, params):
         response = client.get(SIGNALS, params=params, headers=auth("coordinator"))
         assert response.status_code == 400

@@ -54,6 +54,10 @@ class TestPasswordGrant:
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["error"] == "invalid_grant"
 
+    def test_overlong_username_is_400(self, client):
+        response = client.post(TOKEN, data={"grant_type": "password", "username": "a" * 150, "password": "x"})
+        assert response.status_code == 400
+
     def test_missing_fields_and_unknown_grant_are_400(self, client):
         assert client.post(TOKEN, data={"grant_type": "password", "username": "x"}).status_code == 400
         assert client.post(TOKEN, data={"grant_type": "implicit"}).status_code == 400

@@ -4,8 +4,8 @@ from app.models.audit import AuditEvent, AuditEventPerson
 from app.models.base import metadata
 from app.models.case import Case, CaseHistory, CaseMember, CaseNumberSequence
 from app.models.emergency import EmergencyAccess
-from app.models.identity import ApiClient, LoginFailure, Role, Scope, User
 from app.models.idempotency import IdempotencyRecord
+from app.models.identity import ApiClient, LoginFailure, Role, Scope, User
 from app.models.item import InformationItem, ItemShare
 from app.models.organisation import Organisation, OrganisationKind
 from app.models.person import Person

@@ -3,13 +3,13 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import StringConstraints
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, created_at_field, id_field, utcnow
+from app.validation import Text
 
 
 class CaseStatus(StrEnum):
@@ -86,8 +86,8 @@ class CaseHistory(SQLModel, table=True):
     details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2000)]
-Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Reason = Text(2000, 10)
+Summary = Text(2000)
 
 
 class RiskAssessmentIn(SQLModel):

@@ -3,13 +3,13 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import StringConstraints
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, created_at_field, id_field
+from app.validation import Text
 
 MIN_REASON = 30
 
@@ -41,14 +41,14 @@ class EmergencyAccess(SQLModel, table=True):
 class EmergencyRequest(SQLModel):
     model_config = {"extra": "forbid"}
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=MIN_REASON, max_length=2000)]
+    reason: Text(2000, MIN_REASON)
 
 
 class Review(SQLModel):
     model_config = {"extra": "forbid"}
 
     outcome: Literal["approved", "misuse"]
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    note: Text(2000)
 
 
 class EmergencyAccessView(SQLModel):

@@ -5,12 +5,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import StringConstraints
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, created_at_field, id_field
-from app.validation import check_not_future_date
+from app.validation import Text, check_not_future_date
 
 MAX_ITEM_TEXT = 10000
 
@@ -55,8 +54,8 @@ class ItemShare(SQLModel, table=True):
     organisation_id: uuid.UUID = Field(foreign_key="organisations.id", primary_key=True, index=True)
 
 
-ItemText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ITEM_TEXT)]
-Source = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+ItemText = Text(MAX_ITEM_TEXT)
+Source = Text(300)
 PastDate = Annotated[date, check_not_future_date]
 
 
@@ -77,7 +76,7 @@ class ItemCorrection(SQLModel):
     text: ItemText
     source: Source | None = None
     date: PastDate | None = None
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2000)]
+    reason: Text(2000, 10)
 
 
 class ItemVersion(SQLModel):

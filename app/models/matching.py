@@ -4,11 +4,11 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, StringConstraints, model_validator
+from pydantic import AfterValidator, model_validator
 from sqlmodel import SQLModel
 
 from app.models.case import CaseStatus
-from app.validation import check_bsn
+from app.validation import Text, check_bsn
 
 MatchKind = Literal["bsn", "name_and_date_of_birth", "name_and_date_of_birth_bsn_differs"]
 
@@ -19,7 +19,7 @@ class PersonSearch(SQLModel):
     model_config = {"extra": "forbid"}
 
     bsn: Annotated[str, AfterValidator(check_bsn)] | None = None
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    name: Text(200) | None = None
     date_of_birth: date | None = None
 
     @model_validator(mode="after")

@@ -5,14 +5,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, StringConstraints, field_validator
+from pydantic import AfterValidator, field_validator
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, created_at_field, id_field, utcnow
 from app.models.matching import SignalMatch
 from app.models.person import PersonPublic
-from app.validation import check_bsn, check_date_of_birth, check_not_future
+from app.validation import Text, check_bsn, check_date_of_birth, check_not_future
 
 MAX_DESCRIPTION = 5000
 
@@ -102,9 +102,9 @@ class Signal(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text300 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text200 = Text(200)
+Text300 = Text(300)
+Text100 = Text(100)
 
 
 class SubjectIn(SQLModel):
@@ -121,7 +121,7 @@ class SignalCreate(SQLModel):
 
     subject: SubjectIn
     categories: list[SignalCategory] = Field(min_length=1, max_length=len(SignalCategory))
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_DESCRIPTION)]
+    description: Text(MAX_DESCRIPTION)
     observed_at: Annotated[datetime, AfterValidator(check_not_future)]
     urgency: Urgency = Urgency.normal
     channel: Channel

@@ -39,9 +39,9 @@ class TokenRequest(BaseModel):
     """OAuth 2.0 token request (form encoded): the password or the client-credentials grant."""
 
     grant_type: Literal["password", "client_credentials"]
-    username: FormText = None
+    username: Annotated[str | None, Field(max_length=100)] = None
     password: FormText = None
-    client_id: FormText = None
+    client_id: Annotated[str | None, Field(max_length=90)] = None
     client_secret: FormText = None
     scope: FormText = None
 

@@ -9,7 +9,6 @@ from sqlmodel import Session, select
 from app.auth.passwords import hash_secret
 from app.models import ApiClient, Organisation, OrganisationKind, Role, Scope, User
 
-
 MIN_PASSWORD = 12
 
 

@@ -1,9 +1,9 @@
 """Triage of signals by the coordinator: a new case, a link to a case, or no further action."""
 
 import uuid
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import StringConstraints, model_validator
+from pydantic import model_validator
 from sqlmodel import Session, SQLModel
 
 from app.auth.audit import Auditor
@@ -15,8 +15,9 @@ from app.models.audit import Operation
 from app.models.base import utcnow
 from app.models.signal import SignalStatus
 from app.services import cases
+from app.validation import Text
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2000)]
+Reason = Text(2000, 10)
 OPEN = {SignalStatus.received, SignalStatus.in_triage}
 
 
