@@ -13,7 +13,16 @@ from app.db import make_engine
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.openapi import API_PREFIX, build_openapi
-from app.routers import auth, cases, emergency, health, items, organisations, persons, signals
+from app.routers import (
+    auth,
+    cases,
+    emergency,
+    health,
+    items,
+    organisations,
+    persons,
+    signals,
+)
 
 
 def _api_router() -> APIRouter:

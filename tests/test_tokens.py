@@ -167,3 +167,35 @@ def test_jwks_publishes_the_public_key(client, app):
     assert len(keys) == 1
     assert keys[0]["kid"] == app.state.keyring.signing_jwk["kid"] and keys[0]["alg"] == "ES256"
     assert "d" not in keys[0]
+
+
+def test_parallel_guesses_count_before_verification(client, app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    limit = app.state.settings.login_max_failures_per_account
+    form = {"grant_type": "password", "username": "expert", "password": "wrong"}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda _: client.post(TOKEN, data=form).status_code, range(16)))
+    assert statuses.count(400) <= limit and statuses.count(429) >= 16 - limit
+
+
+def test_deactivated_user_is_refused_at_once(client, app, auth):
+    from sqlmodel import Session, select
+
+    from app.models import User
+
+    headers = auth("chair")
+    assert client.get(ME, headers=headers).status_code == 200
+    with Session(app.state.engine) as session:
+        user = session.exec(select(User).where(User.username == "chair")).one()
+        user.is_active = False
+        session.add(user)
+        session.commit()
+    try:
+        assert client.get(ME, headers=headers).status_code == 401
+    finally:
+        with Session(app.state.engine) as session:
+            user = session.exec(select(User).where(User.username == "chair")).one()
+            user.is_active = True
+            session.add(user)
+            session.commit()

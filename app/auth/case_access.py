@@ -11,7 +11,15 @@ from sqlmodel import Session, select
 from app.auth.audit import Auditor, AuditorDep
 from app.auth.principal import Principal, forbidden
 from app.errors import ApiError, not_found
-from app.models import Case, CaseHistory, CaseMember, EmergencyAccess, Organisation, Person, Role
+from app.models import (
+    Case,
+    CaseHistory,
+    CaseMember,
+    EmergencyAccess,
+    Organisation,
+    Person,
+    Role,
+)
 from app.models.audit import Operation
 from app.models.base import utcnow
 from app.pagination import PageParams

@@ -6,11 +6,12 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
 
-from app.auth.tokens import InvalidToken, KeyRing
+from app.auth.tokens import InvalidToken
 from app.db import SessionDep
 from app.errors import ApiError
-from app.models import Organisation, Role, Scope
+from app.models import ApiClient, Organisation, Role, Scope, User
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from POST /api/v1/auth/token or the identity provider")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="casusregister"'}
@@ -58,34 +59,49 @@ def _known(values, enum) -> frozenset:
     return frozenset(enum(v) for v in values if v in enum._value2member_map_)
 
 
-def principal_from_claims(claims: dict, organisation: Organisation) -> Principal:
-    kind = claims.get("actor")
-    if kind not in ("user", "client"):
+def _local_account(session: Session, kind: str, subject: uuid.UUID, claims: dict) -> tuple[uuid.UUID, list, list]:
+    """Tokens this registry issued are checked against the account as it is now: deactivation and
+    role changes take effect at once, not when the token expires."""
+    if kind == "user":
+        user = session.get(User, subject)
+        if user is None or not user.is_active:
+            raise _unauthenticated()
+        return user.organisation_id, list(user.roles), []
+    client = session.get(ApiClient, subject)
+    if client is None or not client.is_active:
         raise _unauthenticated()
-    try:
-        subject = uuid.UUID(claims["sub"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise _unauthenticated() from exc
-    roles = claims.get("roles", []) if kind == "user" else []
-    scopes = str(claims.get("scope", "")).split() if kind == "client" else []
-    return Principal(kind=kind, id=subject, name=str(claims.get("name", ""))[:100],
-                     organisation_id=organisation.id, municipality_id=organisation.municipality_id,
-                     roles=_known(roles, Role), scopes=_known(scopes, Scope), token_id=str(claims["jti"]))
+    granted = set(client.scopes)
+    return client.organisation_id, [], [s for s in str(claims.get("scope", "")).split() if s in granted]
+
+
+def _external_account(kind: str, claims: dict) -> tuple[uuid.UUID, list, list]:
+    organisation_id = uuid.UUID(str(claims.get("org")))
+    if kind == "user":
+        return organisation_id, list(claims.get("roles", [])), []
+    return organisation_id, [], str(claims.get("scope", "")).split()
 
 
 def get_principal(request: Request, session: SessionDep,
                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthenticated()
-    keyring: KeyRing = request.app.state.keyring
+    settings = request.app.state.settings
     try:
-        claims = keyring.verify(credentials.credentials)
-        organisation = session.get(Organisation, uuid.UUID(str(claims.get("org"))))
-    except (InvalidToken, ValueError) as exc:
+        claims = request.app.state.keyring.verify(credentials.credentials)
+        kind, subject = claims.get("actor"), uuid.UUID(str(claims["sub"]))
+        if kind not in ("user", "client"):
+            raise InvalidToken("unknown actor")
+        local = claims["iss"] == settings.jwt_issuer
+        org_id, roles, scopes = (_local_account(session, kind, subject, claims) if local
+                                 else _external_account(kind, claims))
+    except (InvalidToken, ValueError, KeyError, TypeError) as exc:
         raise _unauthenticated() from exc
+    organisation = session.get(Organisation, org_id)
     if organisation is None:
         raise _unauthenticated()
-    principal = principal_from_claims(claims, organisation)
+    principal = Principal(kind=kind, id=subject, name=str(claims.get("name", ""))[:100], organisation_id=org_id,
+                          municipality_id=organisation.municipality_id, roles=_known(roles, Role),
+                          scopes=_known(scopes, Scope), token_id=str(claims.get("jti")))
     request.state.principal = principal
     return principal
 

@@ -105,21 +105,27 @@ class KeyRing:
             self.settings.jwt_issuer, self.settings.jwt_audience)
 
     def _load_external_keys(self) -> None:
+        """Replaces the identity provider's key set, so keys it withdrew stop being trusted."""
         s = self.settings
+        self._external_fetched_at = time.monotonic()  # also after a failure: no fetch per bad token
         if s.external_jwks_file:
             document = json.loads(s.external_jwks_file.read_text())
         else:
             document = httpx.get(s.external_jwks_url, timeout=5.0).raise_for_status().json()
-        self._external_fetched_at = time.monotonic()
-        for key in document.get("keys", []):
-            if key.get("alg") in ALLOWED_ALGORITHMS and key.get("kid") and key.get("use", "sig") == "sig":
-                self.keys[key["kid"]] = VerificationKey(
-                    key["kid"], key["alg"], key, s.external_issuer, s.external_audience or s.jwt_audience)
+        local = {kid: key for kid, key in self.keys.items() if self.signing_jwk and kid == self.signing_jwk["kid"]}
+        external = {key["kid"]: VerificationKey(key["kid"], key["alg"], key, s.external_issuer,
+                                                s.external_audience or s.jwt_audience)
+                    for key in document.get("keys", [])
+                    if key.get("alg") in ALLOWED_ALGORITHMS and key.get("kid") and key.get("use", "sig") == "sig"}
+        self.keys = {**external, **local}
 
     def _find_key(self, kid: str) -> VerificationKey | None:
         if kid not in self.keys and self.settings.external_jwks_url and (
                 time.monotonic() - self._external_fetched_at > JWKS_REFRESH_SECONDS):
-            self._load_external_keys()  # the identity provider may have rotated its keys
+            try:
+                self._load_external_keys()  # the identity provider may have rotated its keys
+            except (httpx.HTTPError, ValueError) as exc:
+                raise InvalidToken("identity provider keys unavailable") from exc
         return self.keys.get(kid)
 
     def jwks(self) -> dict[str, Any]:

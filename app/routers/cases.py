@@ -18,7 +18,15 @@ from app.auth.case_access import (
 )
 from app.db import SessionDep
 from app.errors import not_found
-from app.models.case import CaseCreate, CaseStatus, CaseUpdate, CaseView, HistoryEntry, Member, MemberAdd
+from app.models.case import (
+    CaseCreate,
+    CaseStatus,
+    CaseUpdate,
+    CaseView,
+    HistoryEntry,
+    Member,
+    MemberAdd,
+)
 from app.models.emergency import EmergencyAccessView, EmergencyRequest
 from app.pagination import Page, PageDep, encode_cursor
 from app.services import cases, emergency

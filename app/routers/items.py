@@ -6,7 +6,12 @@ from fastapi import APIRouter
 
 from app.auth.audit import AuditorDep
 from app.auth.case_access import ContributableCase, ReadableCase, case_members
-from app.auth.item_access import correctable_item, earlier_versions, list_items, share_lists
+from app.auth.item_access import (
+    correctable_item,
+    earlier_versions,
+    list_items,
+    share_lists,
+)
 from app.db import SessionDep
 from app.models import InformationItem
 from app.models.item import ItemCorrection, ItemCreate, ItemVersion, ItemView

@@ -29,10 +29,10 @@ def _oauth_error(status: int, code: str, detail: str) -> ApiError:
 
 
 def _verified_or_fail(ctx: TokenContext, account: str, stored_hash: str | None, secret: str) -> None:
-    login_throttle.check(ctx.session, ctx.settings, account, ctx.address)
+    attempt = login_throttle.begin_attempt(ctx.engine, ctx.settings, account, ctx.address)
     if not verify_secret(stored_hash, secret, ctx.hasher):
-        login_throttle.record_failure(ctx.engine, ctx.settings, account, ctx.address)
         raise _oauth_error(400, "invalid_grant", "The credentials are not valid.")
+    login_throttle.succeeded(ctx.engine, attempt)
 
 
 def password_grant(ctx: TokenContext, username: str, password: str) -> tuple[str, int]:

@@ -10,10 +10,25 @@ from sqlmodel import Session
 from app.auth.audit import Auditor
 from app.auth.case_access import ACTIVITY, CaseAccess
 from app.errors import ApiError
-from app.models import Case, CaseHistory, CaseMember, CaseNumberSequence, Organisation, Person, User
+from app.models import (
+    Case,
+    CaseHistory,
+    CaseMember,
+    CaseNumberSequence,
+    Organisation,
+    Person,
+    User,
+)
 from app.models.audit import Operation
 from app.models.base import utcnow
-from app.models.case import CasePerson, CasePersonFull, CaseStatus, CaseUpdate, CaseView, RiskAssessment
+from app.models.case import (
+    CasePerson,
+    CasePersonFull,
+    CaseStatus,
+    CaseUpdate,
+    CaseView,
+    RiskAssessment,
+)
 
 S = CaseStatus
 # Forward one step at a time; closing is possible from every open status; re-opening needs a reason.

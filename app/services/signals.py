@@ -39,7 +39,7 @@ def submit(session: Session, auditor: Auditor, secret: str, data: SignalCreate, 
     record = None
     if key is not None:
         fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json"))
-        record = idempotency.claim(session, principal.actor, key, fingerprint)
+        record = idempotency.claim(session, f"{principal.actor}|signals", key, fingerprint)
         if not idempotency.is_fresh(record):
             auditor.allowed(Operation.create, "signal", record.resource_id, [], "signal-intake", {"replay": True})
             return Submission(record.resource_id, record.response_body, replayed=True)
