@@ -250,3 +250,24 @@ def test_concurrent_retries_with_one_key_store_one_signal(client, auth, app):
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["id"] for r in responses}) == 1
     assert count(app, Signal) == 1
+
+
+def test_concurrent_intake_about_one_person_makes_one_person_record(client, auth, app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    body, headers = signal_body(), auth("teacher")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda _: client.post(SIGNALS, json=body, headers=headers).status_code, range(8)))
+    assert statuses == [201] * 8
+    assert count(app, Signal) == 8 and count(app, Person) == 1
+
+
+def test_intake_does_not_change_the_person_record(client, auth):
+    first = submit(client, auth("teacher"), bsn=None)
+    second = submit(client, auth("police"), bsn="123456782")
+    coordinator = auth("coordinator")
+    a = client.get(f"{SIGNALS}/{first['id']}", headers=coordinator).json()
+    b = client.get(f"{SIGNALS}/{second['id']}", headers=coordinator).json()
+    assert a["person"]["id"] == b["person"]["id"] and b["person"]["bsn"] is None
+    assert b["subject"]["bsn"] == "123456782"
+    assert [m["id"] for m in b["matches"]] == [first["id"]]

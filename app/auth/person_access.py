@@ -6,11 +6,12 @@ import unicodedata
 import uuid
 from datetime import date
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
 
 from app.auth.audit import Auditor
 from app.auth.principal import forbidden
-from app.models import Case, Person, Signal
+from app.models import Case, MatchLock, Person, Signal
 from app.models.audit import Operation
 from app.models.matching import CaseRef, PersonCandidate, PersonSearch
 from app.models.signal import MatchReason
@@ -35,10 +36,19 @@ def name_dob_key(secret: str, name: str, date_of_birth: date) -> str:
     return _keyed(secret, "name-dob", normalise_name(name), date_of_birth.isoformat())
 
 
+def _lock(session: Session, keys: list[str]) -> None:
+    """Row locks (PostgreSQL) or the write lock (SQLite) on the matching keys, held until commit."""
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
+    for key in sorted(keys):
+        statement = dialect.insert(MatchLock).values(key=key)
+        session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"key": statement.excluded.key}))
+
+
 def find_match(session: Session, secret: str, municipality_id: uuid.UUID, name: str, date_of_birth: date,
                bsn: str | None) -> tuple[Person, MatchReason] | None:
     """The same person in this municipality: by exact BSN, else by name and date of birth when the
-    BSNs do not contradict each other."""
+    BSNs do not contradict each other. Locks the keys first, so concurrent intakes match in turn."""
+    _lock(session, [name_dob_key(secret, name, date_of_birth)] + ([bsn_key(secret, bsn)] if bsn else []))
     in_municipality = select(Person).where(Person.municipality_id == municipality_id)
     if bsn is not None:
         person = session.exec(in_municipality.where(Person.bsn_key == bsn_key(secret, bsn))).first()

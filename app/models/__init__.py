@@ -8,7 +8,7 @@ from app.models.idempotency import IdempotencyRecord
 from app.models.identity import ApiClient, LoginFailure, Role, Scope, User
 from app.models.item import InformationItem, ItemShare
 from app.models.organisation import Organisation, OrganisationKind
-from app.models.person import Person
+from app.models.person import MatchLock, Person
 from app.models.signal import Signal
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "InformationItem",
     "ItemShare",
     "LoginFailure",
+    "MatchLock",
     "Organisation",
     "OrganisationKind",
     "Person",

@@ -39,3 +39,12 @@ class PersonPublic(SQLModel):
     bsn: str | None
     address: str | None
     district: str | None
+
+
+class MatchLock(SQLModel, table=True):
+    """A row per matching key, locked while an intake matches on it, so two intakes about the same
+    person cannot both decide that the person is new."""
+
+    __tablename__ = "match_locks"
+
+    key: str = Field(max_length=64, primary_key=True)

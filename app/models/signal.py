@@ -83,6 +83,11 @@ class Signal(SQLModel, table=True):
     id: uuid.UUID = id_field()
     municipality_id: uuid.UUID = Field(foreign_key="organisations.id")
     person_id: uuid.UUID = Field(foreign_key="persons.id", index=True)
+    # The subject as the reporter described them; the person record is the registry's.
+    subject_name: str = Field(max_length=200)
+    subject_date_of_birth: date
+    subject_bsn: str | None = Field(default=None, max_length=9)
+    subject_address: str | None = Field(default=None, max_length=300)
     reporter_kind: str = Field(max_length=10)
     reporter_id: uuid.UUID
     reporter_organisation_id: uuid.UUID = Field(foreign_key="organisations.id")
@@ -114,6 +119,13 @@ class SubjectIn(SQLModel):
     date_of_birth: Annotated[date, AfterValidator(check_date_of_birth)]
     bsn: Annotated[str, AfterValidator(check_bsn)] | None = None
     address: Text300 | None = None
+
+
+class SubjectReported(SQLModel):
+    name: str
+    date_of_birth: date
+    bsn: str | None
+    address: str | None
 
 
 class SignalCreate(SQLModel):
@@ -157,6 +169,7 @@ class SignalFullView(SQLModel):
     id: uuid.UUID
     status: SignalStatus
     municipality_id: uuid.UUID
+    subject: SubjectReported
     person: PersonPublic
     match_reason: MatchReason | None
     categories: list[SignalCategory]

@@ -14,9 +14,8 @@ def match_or_create(session: Session, secret: str, municipality_id: uuid.UUID, s
     match = person_access.find_match(session, secret, municipality_id, subject.name, subject.date_of_birth,
                                      subject.bsn)
     if match is not None:
-        person, reason = match
-        _complete(person, secret, subject, district)
-        return person, reason
+        # What the reporter wrote stays on the signal; the person record is not changed by intake.
+        return match
     person = Person(
         municipality_id=municipality_id, name=subject.name, date_of_birth=subject.date_of_birth,
         bsn=subject.bsn, address=subject.address, district=district,
@@ -25,10 +24,3 @@ def match_or_create(session: Session, secret: str, municipality_id: uuid.UUID, s
     session.add(person)
     return person, None
 
-
-def _complete(person: Person, secret: str, subject: SubjectIn, district: str | None) -> None:
-    """A new signal may add what was unknown; it never overwrites what the registry has."""
-    if person.bsn is None and subject.bsn is not None:
-        person.bsn, person.bsn_key = subject.bsn, person_access.bsn_key(secret, subject.bsn)
-    person.address = person.address or subject.address
-    person.district = person.district or district

@@ -19,6 +19,7 @@ from app.models.signal import (
     SignalFullView,
     SignalReporterView,
     SignalStatus,
+    SubjectReported,
 )
 from app.services import idempotency, persons
 
@@ -56,8 +57,11 @@ def create_signal(session: Session, auditor: Auditor, secret: str, data: SignalC
         raise forbidden("Your organisation is not part of a municipality's network.")
     person, reason = persons.match_or_create(session, secret, principal.municipality_id, data.subject,
                                              data.district)
+    subject = data.subject
     signal = Signal(
-        municipality_id=principal.municipality_id, person_id=person.id, reporter_kind=principal.kind,
+        municipality_id=principal.municipality_id, person_id=person.id, subject_name=subject.name,
+        subject_date_of_birth=subject.date_of_birth, subject_bsn=subject.bsn, subject_address=subject.address,
+        reporter_kind=principal.kind,
         reporter_id=principal.id, reporter_organisation_id=principal.organisation_id,
         categories=[c.value for c in data.categories], description=data.description,
         observed_at=data.observed_at, urgency=data.urgency, channel=data.channel, district=data.district,
@@ -76,6 +80,8 @@ def present(access: SignalAccess) -> SignalFullView | SignalReporterView:
                                   submitted_at=signal.created_at)
     return SignalFullView(
         id=signal.id, status=signal.status, municipality_id=signal.municipality_id,
+        subject=SubjectReported(name=signal.subject_name, date_of_birth=signal.subject_date_of_birth,
+                                bsn=signal.subject_bsn, address=signal.subject_address),
         person=PersonPublic.model_validate(access.person, from_attributes=True), match_reason=signal.match_reason,
         categories=signal.categories, description=signal.description, observed_at=signal.observed_at,
         urgency=signal.urgency, channel=signal.channel, district=signal.district,

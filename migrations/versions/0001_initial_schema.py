@@ -1,4 +1,4 @@
-"""Initial schema: organisations, users, API clients, persons, signals, audit, idempotency, login failures.
+"""Initial schema: organisations, users, API clients, persons, signals, audit, idempotency, login failures, match locks.
 
 Revision ID: 0001
 Revises:
@@ -70,6 +70,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_login_failures_account'), ['account'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_failures_address'), ['address'], unique=False)
 
+    op.create_table('match_locks',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_match_locks'))
+    )
     op.create_table('organisations',
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('kind', sa.String(length=30), nullable=False),
@@ -147,6 +151,10 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('municipality_id', sa.Uuid(), nullable=False),
     sa.Column('person_id', sa.Uuid(), nullable=False),
+    sa.Column('subject_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('subject_date_of_birth', sa.Date(), nullable=False),
+    sa.Column('subject_bsn', sqlmodel.sql.sqltypes.AutoString(length=9), nullable=True),
+    sa.Column('subject_address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
     sa.Column('reporter_kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('reporter_id', sa.Uuid(), nullable=False),
     sa.Column('reporter_organisation_id', sa.Uuid(), nullable=False),
@@ -198,6 +206,7 @@ def downgrade() -> None:
 
     op.drop_table('api_clients')
     op.drop_table('organisations')
+    op.drop_table('match_locks')
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_failures_address'))
         batch_op.drop_index(batch_op.f('ix_login_failures_account'))

@@ -1,8 +1,8 @@
-"""Cases, members, history, information items, emergency access
+"""Cases, members, history, information items, emergency access; signals link to their case.
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 09:20:30.921866
+Create Date: 2026-11-23 09:28:02.837345
 """
 
 from collections.abc import Sequence
