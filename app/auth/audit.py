@@ -35,7 +35,7 @@ class Auditor:
     """Records what one principal does in one request.
 
     Allowed accesses join the request's transaction, so they commit with the data (no audit, no
-    data). Denials commit on their own, because the failing request rolls back.
+    data). Denials commit at once, because the failing request rolls back.
     """
 
     def __init__(self, request: Request, session: Session, principal: Principal) -> None:
@@ -66,10 +66,14 @@ class Auditor:
 
     def denied(self, operation: Operation, resource_type: str, resource_id: Any, pseudonyms: Iterable[str],
                activity: str, detail: dict | None = None) -> None:
+        """Commits at once, because the request is about to fail and roll back.
+
+        Access is decided before anything changes, so what the commit takes along is at most the
+        audit of reads this request already made. One connection: SQLite has a single writer.
+        """
         event = self._event(operation, resource_type, resource_id, Outcome.denied, activity, detail)
-        with Session(self.session.get_bind()) as own:
-            write_event(own, event, pseudonyms)
-            own.commit()
+        write_event(self.session, event, pseudonyms)
+        self.session.commit()
 
 
 def get_auditor(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Auditor:

@@ -1,0 +1,66 @@
+"""Break-the-glass: a written reason, a time limit, marked events and the privacy officer's review."""
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from app.models import AuditEvent, EmergencyAccess
+from tests.case_helpers import API, new_case
+
+REASON = "Acute dreiging gemeld door de meldkamer, informatie nodig voor inzet."
+
+
+def grant(client, auth, case_id, user="care", reason=REASON):
+    return client.post(f"{API}/cases/{case_id}/emergency-access", json={"reason": reason}, headers=auth(user))
+
+
+def outcome_of(app, response) -> str:
+    with Session(app.state.engine) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.trace_id == response.headers["x-request-id"])).all()
+    return events[-1].outcome
+
+
+def test_emergency_read_is_marked_and_reviewed(client, auth, app):
+    case = new_case(client, auth)
+    url = f"{API}/cases/{case['id']}"
+    assert client.get(url, headers=auth("care")).status_code == 404
+    granted = grant(client, auth, case["id"])
+    assert granted.status_code == 201 and granted.json()["review_status"] == "pending"
+    read = client.get(url, headers=auth("care"))
+    assert read.status_code == 200 and read.json()["emergency_access"] is True
+    assert "bsn" not in read.json()["person"]
+    assert outcome_of(app, read) == "emergency"
+    listed = client.get(f"{API}/cases", headers=auth("care")).json()["items"]
+    assert [c["id"] for c in listed] == [case["id"]]
+    assert client.post(f"{url}/items", json={"kind": "care", "text": "x", "source": "y", "date": "2026-11-01"},
+                       headers=auth("care")).status_code == 403
+
+    queue = client.get(f"{API}/emergency-accesses", params={"reviewStatus": "pending"}, headers=auth("privacy"))
+    [entry] = queue.json()["items"]
+    assert entry["reason"] == REASON and entry["actor_name"] == "care"
+    review_url = f"{API}/emergency-accesses/{entry['id']}/review"
+    reviewed = client.post(review_url, json={"outcome": "approved", "note": "Terecht: acute situatie."},
+                           headers=auth("privacy"))
+    assert reviewed.status_code == 200 and reviewed.json()["review_status"] == "approved"
+    assert client.post(review_url, json={"outcome": "misuse", "note": "x"}, headers=auth("privacy")).status_code == 409
+    assert client.get(url, headers=auth("privacy")).status_code == 404
+
+
+def test_access_ends_when_the_period_is_over(client, auth, app):
+    case = new_case(client, auth)
+    grant(client, auth, case["id"])
+    with Session(app.state.engine) as session:
+        access = session.exec(select(EmergencyAccess)).one()
+        access.expires_at = access.granted_at - timedelta(seconds=1)
+        session.add(access)
+        session.commit()
+    assert client.get(f"{API}/cases/{case['id']}", headers=auth("care")).status_code == 404
+
+
+def test_rules_for_requesting(client, auth):
+    case = new_case(client, auth)
+    assert grant(client, auth, case["id"], reason="te kort").status_code == 400
+    assert grant(client, auth, case["id"], user="coordinator").status_code == 409
+    assert grant(client, auth, case["id"], user="teacher").status_code == 404
+    assert grant(client, auth, "00000000-0000-0000-0000-000000000000").status_code == 404
+    assert client.get(f"{API}/emergency-accesses", headers=auth("coordinator")).status_code == 403
