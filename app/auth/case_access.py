@@ -68,6 +68,10 @@ def visible_cases(principal: Principal):
     return select(Case, Person, member).join(Person, Person.id == Case.person_id).where(where)
 
 
+def can_read_case(session: Session, principal: Principal, case_id: uuid.UUID) -> bool:
+    return session.exec(visible_cases(principal).where(Case.id == case_id)).first() is not None
+
+
 def _access(principal: Principal, case: Case, person: Person, is_member: bool) -> CaseAccess:
     if case.municipality_id == principal.coordinated_municipality:
         return CaseAccess(case, person, "full", bool(is_member), emergency=False)

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from app.auth.audit import Auditor
-from app.auth.case_access import visible_cases
+from app.auth.case_access import can_read_case
 from app.errors import ApiError
 from app.models import Case, EmergencyAccess, Person
 from app.models.audit import Operation
@@ -16,7 +16,7 @@ from app.models.emergency import EmergencyRequest, Review, ReviewStatus
 def grant(session: Session, auditor: Auditor, case: Case, person: Person, data: EmergencyRequest,
           hours: int) -> EmergencyAccess:
     principal = auditor.principal
-    if session.exec(visible_cases(principal).where(Case.id == case.id)).first() is not None:
+    if can_read_case(session, principal, case.id):
         raise ApiError(409, "You already have access to this case.", "already-accessible")
     now = utcnow()
     access = EmergencyAccess(case_id=case.id, actor_id=principal.id, actor_name=principal.name,
