@@ -8,6 +8,7 @@ from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
+from sqlalchemy import and_, or_
 
 from app.errors import ApiError
 
@@ -58,3 +59,11 @@ def page_params(request: Request,
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def keyset(query, page: PageParams, at_column, id_column):
+    """Newest first, starting after the cursor; one row more than the page tells whether more follow."""
+    if page.after is not None:
+        at, last_id = page.after
+        query = query.where(or_(at_column < at, and_(at_column == at, id_column < last_id)))
+    return query.order_by(at_column.desc(), id_column.desc()).limit(page.size + 1)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends, Path
-from sqlalchemy import and_, exists, false, or_
+from sqlalchemy import exists, false, or_
 from sqlmodel import Session, select
 
 from app.auth.audit import Auditor, AuditorDep
@@ -22,7 +22,7 @@ from app.models import (
 )
 from app.models.audit import Operation
 from app.models.base import utcnow
-from app.pagination import PageParams
+from app.pagination import PageParams, keyset
 
 CaseViewKind = Literal["full", "partner"]
 ACTIVITY = "case-management"
@@ -134,10 +134,7 @@ def list_cases(auditor: Auditor, page: PageParams, status: str | None) -> tuple[
     query = visible_cases(principal)
     if status is not None:
         query = query.where(Case.status == status)
-    if page.after is not None:
-        created, last_id = page.after
-        query = query.where(or_(Case.created_at < created, and_(Case.created_at == created, Case.id < last_id)))
-    rows = auditor.session.exec(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(page.size + 1)).all()
+    rows = auditor.session.exec(keyset(query, page, Case.created_at, Case.id)).all()
     accesses = [_access(principal, *row) for row in rows[: page.size]]
     auditor.allowed(Operation.list, "case", None, [a.person.pseudonym for a in accesses], ACTIVITY,
                     {"count": len(accesses), "case_ids": [str(a.case.id) for a in accesses],

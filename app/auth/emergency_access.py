@@ -4,7 +4,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Path
-from sqlalchemy import and_, or_
 from sqlmodel import select
 
 from app.auth.audit import Auditor, AuditorDep
@@ -12,7 +11,7 @@ from app.auth.principal import Principal, forbidden
 from app.errors import not_found
 from app.models import EmergencyAccess, Role
 from app.models.audit import Operation
-from app.pagination import PageParams
+from app.pagination import PageParams, keyset
 
 ACTIVITY = "privacy-supervision"
 
@@ -29,12 +28,7 @@ def list_emergency_accesses(auditor: Auditor, page: PageParams, status: str | No
     query = select(EmergencyAccess)
     if status is not None:
         query = query.where(EmergencyAccess.review_status == status)
-    if page.after is not None:
-        at, last_id = page.after
-        query = query.where(or_(EmergencyAccess.granted_at < at,
-                                and_(EmergencyAccess.granted_at == at, EmergencyAccess.id < last_id)))
-    rows = list(auditor.session.exec(query.order_by(EmergencyAccess.granted_at.desc(), EmergencyAccess.id.desc())
-                                     .limit(page.size + 1)).all())
+    rows = list(auditor.session.exec(keyset(query, page, EmergencyAccess.granted_at, EmergencyAccess.id)).all())
     auditor.allowed(Operation.list, "emergency_access", None, [], ACTIVITY, {"count": min(len(rows), page.size)})
     return rows[: page.size], len(rows) > page.size
 

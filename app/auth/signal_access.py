@@ -15,7 +15,7 @@ from app.errors import not_found
 from app.models import Case, Person, Signal
 from app.models.audit import Operation
 from app.models.matching import SignalMatch
-from app.pagination import PageParams
+from app.pagination import PageParams, keyset
 
 SignalViewKind = Literal["full", "reporter"]
 MAX_MATCHES = 50
@@ -102,10 +102,7 @@ def list_signals(auditor: AuditorDep, page: PageParams, status: str | None) -> t
     query = visible_signals(principal)
     if status is not None:
         query = query.where(Signal.status == status)
-    if page.after is not None:
-        created, last_id = page.after
-        query = query.where(or_(Signal.created_at < created, and_(Signal.created_at == created, Signal.id < last_id)))
-    rows = session.exec(query.order_by(Signal.created_at.desc(), Signal.id.desc()).limit(page.size + 1)).all()
+    rows = session.exec(keyset(query, page, Signal.created_at, Signal.id)).all()
     accesses = [SignalAccess(s, p, view_for(principal, s)) for s, p in rows[: page.size]]
     full = any(a.view == "full" for a in accesses)
     auditor.allowed(Operation.list, "signal", None, [a.person.pseudonym for a in accesses],
