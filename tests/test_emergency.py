@@ -64,3 +64,25 @@ def test_rules_for_requesting(client, auth):
     assert grant(client, auth, case["id"], user="teacher").status_code == 404
     assert grant(client, auth, "00000000-0000-0000-0000-000000000000").status_code == 404
     assert client.get(f"{API}/emergency-accesses", headers=auth("coordinator")).status_code == 403
+
+
+def test_misuse_ends_the_access_at_once(client, auth):
+    case = new_case(client, auth)
+    grant(client, auth, case["id"])
+    [entry] = client.get(f"{API}/emergency-accesses", headers=auth("privacy")).json()["items"]
+    client.post(f"{API}/emergency-accesses/{entry['id']}/review", json={"outcome": "misuse", "note": "Geen reden."},
+                headers=auth("privacy"))
+    assert client.get(f"{API}/cases/{case['id']}", headers=auth("care")).status_code == 404
+
+
+def test_history_hides_items_not_shared_with_the_caller(client, auth):
+    from tests.case_helpers import add_member
+
+    add_member(client, auth, case_id := new_case(client, auth)["id"], "POL")
+    add_member(client, auth, case_id, "GGZ")
+    client.post(f"{API}/cases/{case_id}/items", headers=auth("police"),
+                json={"kind": "police", "text": "Alleen politie.", "source": "BVH", "date": "2026-11-01"})
+    changes = lambda user: [h["change"] for h in client.get(f"{API}/cases/{case_id}/history",  # noqa: E731
+                                                             headers=auth(user)).json()]
+    assert "item_added" in changes("coordinator") and "item_added" in changes("police")
+    assert "item_added" not in changes("care")

@@ -136,7 +136,8 @@ def list_cases(auditor: Auditor, page: PageParams, status: str | None) -> tuple[
         query = query.where(Case.status == status)
     rows = auditor.session.exec(keyset(query, page, Case.created_at, Case.id)).all()
     accesses = [_access(principal, *row) for row in rows[: page.size]]
-    auditor.allowed(Operation.list, "case", None, [a.person.pseudonym for a in accesses], ACTIVITY,
+    record = auditor.emergency if any(a.emergency for a in accesses) else auditor.allowed
+    record(Operation.list, "case", None, [a.person.pseudonym for a in accesses], ACTIVITY,
                     {"count": len(accesses), "case_ids": [str(a.case.id) for a in accesses],
                      "emergency_case_ids": [str(a.case.id) for a in accesses if a.emergency]})
     return accesses, len(rows) > page.size
@@ -153,9 +154,17 @@ def find_case_for_emergency(auditor: Auditor, case_id: uuid.UUID) -> tuple[Case,
     return row
 
 
-def case_history(session: Session, case_id: uuid.UUID) -> list[CaseHistory]:
-    query = select(CaseHistory).where(CaseHistory.case_id == case_id).order_by(CaseHistory.at, CaseHistory.change)
-    return list(session.exec(query).all())
+ITEM_CHANGES = {"item_added", "item_corrected"}
+
+
+def case_history(session: Session, access: CaseAccess, visible_item_ids: set[str] | None) -> list[CaseHistory]:
+    """The case's changes; entries about information items only where the item is visible to the caller
+    (`visible_item_ids` None: all, for the coordinator)."""
+    query = (select(CaseHistory).where(CaseHistory.case_id == access.case.id)
+             .order_by(CaseHistory.at, CaseHistory.change))
+    entries = session.exec(query).all()
+    return [e for e in entries if visible_item_ids is None or e.change not in ITEM_CHANGES
+            or e.details.get("item_id") in visible_item_ids]
 
 
 def case_members(session: Session, case_id: uuid.UUID) -> list[tuple[CaseMember, Organisation]]:

@@ -35,7 +35,8 @@ def list_items(auditor: Auditor, access: CaseAccess) -> tuple[list[InformationIt
         if version.superseded_at is not None:
             earlier.setdefault(version.item_id, []).append(version)
     shares = share_lists(auditor, [v.item_id for v in current])
-    auditor.allowed(Operation.list, "information_item", access.case.id, [access.person.pseudonym], ACTIVITY,
+    record = auditor.emergency if access.emergency else auditor.allowed
+    record(Operation.list, "information_item", access.case.id, [access.person.pseudonym], ACTIVITY,
                     {"item_ids": [str(v.item_id) for v in current]})
     return current, earlier, shares
 
@@ -66,3 +67,10 @@ def earlier_versions(auditor: Auditor, item_id: uuid.UUID) -> list[InformationIt
     query = (select(InformationItem).where(InformationItem.item_id == item_id, InformationItem.superseded_at.is_not(None))
              .order_by(InformationItem.version))
     return list(auditor.session.exec(query).all())
+
+
+def visible_item_ids(auditor: Auditor, access: CaseAccess) -> set[str] | None:
+    """Ids of the items the caller may see in this case; None when it may see all (the coordinator)."""
+    if access.may_manage(auditor.principal):
+        return None
+    return {str(i) for i in auditor.session.exec(_visible_item_ids(auditor, access)).all()}

@@ -16,6 +16,7 @@ from app.auth.case_access import (
     list_cases,
     person_for_new_case,
 )
+from app.auth.item_access import visible_item_ids
 from app.db import SessionDep
 from app.errors import not_found
 from app.models.case import (
@@ -70,8 +71,9 @@ def update_case(access: ManagedCase, data: CaseUpdate, session: SessionDep, audi
 
 
 @router.get("/{id}/history", response_model=list[HistoryEntry], summary="Who changed what, and when")
-def read_history(access: ReadableCase, session: SessionDep):
-    return [HistoryEntry.model_validate(h, from_attributes=True) for h in case_history(session, access.case.id)]
+def read_history(access: ReadableCase, session: SessionDep, auditor: AuditorDep):
+    entries = case_history(session, access, visible_item_ids(auditor, access))
+    return [HistoryEntry.model_validate(h, from_attributes=True) for h in entries]
 
 
 @router.get("/{id}/members", response_model=list[Member], summary="Organisations taking part")

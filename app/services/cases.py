@@ -147,6 +147,8 @@ def add_member(session: Session, auditor: Auditor, access: CaseAccess, organisat
     member = CaseMember(case_id=access.case.id, organisation_id=organisation_id, added_by=auditor.principal.id)
     session.add(member)
     record(session, auditor, access.case.id, "member_added", {"organisation_id": str(organisation_id)})
+    auditor.allowed(Operation.update, "case", access.case.id, [access.person.pseudonym], ACTIVITY,
+                    {"member_added": str(organisation_id)})
     return member, organisation
 
 
@@ -155,6 +157,8 @@ def remove_member(session: Session, auditor: Auditor, access: CaseAccess, member
         raise ApiError(409, "The municipality that runs the case cannot be removed from it.", "conflict")
     session.delete(member)
     record(session, auditor, access.case.id, "member_removed", {"organisation_id": str(member.organisation_id)})
+    auditor.allowed(Operation.update, "case", access.case.id, [access.person.pseudonym], ACTIVITY,
+                    {"member_removed": str(member.organisation_id)})
 
 
 def present(access: CaseAccess) -> CaseView:

@@ -34,6 +34,8 @@ def review(session: Session, auditor: Auditor, access: EmergencyAccess, data: Re
         raise ApiError(409, "This emergency access was already reviewed.", "already-reviewed")
     access.review_status, access.review_note = data.outcome, data.note
     access.reviewed_by, access.reviewed_at = auditor.principal.id, utcnow()
+    if data.outcome == ReviewStatus.misuse:
+        access.expires_at = min(access.expires_at, access.reviewed_at)  # misuse ends the access at once
     session.add(access)
     auditor.allowed(Operation.update, "emergency_access", access.id, [], "privacy-supervision",
                     {"outcome": data.outcome})
