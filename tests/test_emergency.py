@@ -82,7 +82,9 @@ def test_history_hides_items_not_shared_with_the_caller(client, auth):
     add_member(client, auth, case_id, "GGZ")
     client.post(f"{API}/cases/{case_id}/items", headers=auth("police"),
                 json={"kind": "police", "text": "Alleen politie.", "source": "BVH", "date": "2026-11-01"})
-    changes = lambda user: [h["change"] for h in client.get(f"{API}/cases/{case_id}/history",  # noqa: E731
-                                                             headers=auth(user)).json()]
+
+    def changes(user: str) -> list[str]:
+        return [h["change"] for h in client.get(f"{API}/cases/{case_id}/history", headers=auth(user)).json()]
+
     assert "item_added" in changes("coordinator") and "item_added" in changes("police")
     assert "item_added" not in changes("care")
