@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     person_match_key: str = DEMO_MATCH_KEY
 
     emergency_access_hours: int = Field(default=8, ge=1, le=72)
+    # Events younger than this are not sealed yet: a transaction that took its sequence number
+    # earlier may still be committing.
+    audit_seal_margin_seconds: int = Field(default=60, ge=0)
+    audit_seal_batch_size: int = Field(default=10000, ge=1)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     login_window_seconds: int = 900

@@ -1,6 +1,6 @@
 """All table models, imported here so SQLModel.metadata knows every table (Alembic relies on it)."""
 
-from app.models.audit import AuditEvent, AuditEventPerson
+from app.models.audit import AuditEvent, AuditEventPerson, AuditSeal
 from app.models.base import metadata
 from app.models.case import Case, CaseHistory, CaseMember, CaseNumberSequence
 from app.models.emergency import EmergencyAccess
@@ -15,6 +15,7 @@ __all__ = [
     "ApiClient",
     "AuditEvent",
     "AuditEventPerson",
+    "AuditSeal",
     "Case",
     "CaseHistory",
     "CaseMember",

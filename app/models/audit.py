@@ -62,3 +62,23 @@ class AuditEventPerson(SQLModel, table=True):
 
     event_seq: int = Field(sa_column=Column(AuditId, ForeignKey("audit_events.seq"), primary_key=True))
     pseudonym: str = Field(max_length=20, primary_key=True, index=True)
+
+
+class AuditSeal(SQLModel, table=True):
+    """A sealed batch of audit events: the Merkle root of its events, chained to the previous seal.
+
+    Events are written without hashing (no lock between concurrent requests); a sealer closes
+    batches afterwards, so altering, inserting or deleting an event breaks its batch's root.
+    """
+
+    __tablename__ = "audit_seals"
+
+    seq: int | None = Field(default=None, sa_column=Column(AuditId, primary_key=True, autoincrement=True))
+    first_event_seq: int = Field(sa_column=Column(AuditId, nullable=False))
+    last_event_seq: int = Field(sa_column=Column(AuditId, nullable=False))
+    event_count: int
+    merkle_root: str = Field(max_length=64)
+    # Unique: two sealers racing cannot both extend the same predecessor.
+    prev_hash: str = Field(max_length=64, unique=True)
+    seal_hash: str = Field(max_length=64)
+    sealed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

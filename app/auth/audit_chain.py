@@ -1,0 +1,137 @@
+"""Tamper evidence for the audit log: batches of events sealed by a Merkle root, seals hash-chained.
+
+Why batches and not a per-event chain: a per-event chain makes every audited request wait for the
+previous event's hash, one writer at a time. Here requests only insert; a sealer closes batches
+afterwards (`casusregister audit seal`, also run by `audit verify --seal`), and verification
+recomputes every root and link. An event altered, inserted or deleted inside a sealed batch
+changes that batch's root; a seal altered or removed breaks the chain.
+"""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import groupby
+
+from sqlalchemy import Connection, func, select
+
+from app.models import AuditEvent, AuditEventPerson, AuditSeal
+from app.models.base import utcnow
+
+GENESIS = "0" * 64
+EVENTS = AuditEvent.__table__
+PERSONS = AuditEventPerson.__table__
+SEALS = AuditSeal.__table__
+FETCH = 5000
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def leaf_hash(event: dict, persons: list[str]) -> bytes:
+    """Canonical JSON of every column and the event's persons, hashed with a leaf prefix (RFC 6962)."""
+    document = {key: _plain(value) for key, value in event.items()} | {"persons": persons}
+    encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.sha256(b"\x00" + encoded).digest()
+
+
+def merkle_root(leaves: list[bytes]) -> str:
+    level = leaves or [hashlib.sha256(b"").digest()]
+    while len(level) > 1:
+        paired = [hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        level = paired + ([level[-1]] if len(level) % 2 else [])
+    return level[0].hex()
+
+
+def seal_hash(prev_hash: str, root: str, first: int, last: int, count: int) -> str:
+    return hashlib.sha256(f"{prev_hash}|{root}|{first}|{last}|{count}".encode()).hexdigest()
+
+
+def _events(connection: Connection, after: int, until: int | None = None) -> Iterator[tuple[dict, list[str]]]:
+    """Events with seq > after (and <= until), in order, each with its persons."""
+    where = [EVENTS.c.seq > after] + ([EVENTS.c.seq <= until] if until is not None else [])
+    person_where = [PERSONS.c.event_seq > after] + ([PERSONS.c.event_seq <= until] if until is not None else [])
+    streamed = {"stream_results": True, "yield_per": FETCH}
+    events = connection.execute(
+        select(EVENTS).where(*where).order_by(EVENTS.c.seq).execution_options(**streamed)).mappings()
+    persons = connection.execute(
+        select(PERSONS.c.event_seq, PERSONS.c.pseudonym).where(*person_where)
+        .order_by(PERSONS.c.event_seq, PERSONS.c.pseudonym).execution_options(**streamed))
+    grouped = groupby(persons, key=lambda row: row[0])
+    pending = next(grouped, None)
+    for event in events:
+        while pending is not None and pending[0] < event["seq"]:
+            pending = next(grouped, None)
+        names: list[str] = []
+        if pending is not None and pending[0] == event["seq"]:
+            names = [row[1] for row in pending[1]]
+            pending = next(grouped, None)
+        yield dict(event), names
+
+
+def _last_seal(connection: Connection):
+    return connection.execute(select(SEALS).order_by(SEALS.c.seq.desc()).limit(1)).mappings().first()
+
+
+def seal(connection: Connection, margin_seconds: int, batch_size: int) -> int:
+    """Seals every event older than the margin, in batches; returns the number of seals written."""
+    written = 0
+    cutoff = utcnow() - timedelta(seconds=margin_seconds)
+    while True:
+        last = _last_seal(connection)
+        after, prev = (last["last_event_seq"], last["seal_hash"]) if last else (0, GENESIS)
+        ready = connection.execute(select(EVENTS.c.seq).where(EVENTS.c.seq > after, EVENTS.c.occurred_at < cutoff)
+                                   .order_by(EVENTS.c.seq).limit(batch_size)).scalars().all()
+        if not ready:
+            return written
+        leaves = [leaf_hash(e, p) for e, p in _events(connection, after, ready[-1])]
+        root = merkle_root(leaves)
+        connection.execute(SEALS.insert().values(
+            first_event_seq=ready[0], last_event_seq=ready[-1], event_count=len(leaves), merkle_root=root,
+            prev_hash=prev, seal_hash=seal_hash(prev, root, ready[0], ready[-1], len(leaves)), sealed_at=utcnow()))
+        written += 1
+
+
+@dataclass
+class Verification:
+    events: int = 0
+    seals: int = 0
+    unsealed: int = 0
+    broken: str | None = None
+
+
+def _check_seal(s, prev: str, leaves: list[bytes], seqs: list[int]) -> str | None:
+    if s["prev_hash"] != prev:
+        return f"seal {s['seq']}: does not link to the seal before it (a seal was removed or altered)"
+    if s["seal_hash"] != seal_hash(prev, s["merkle_root"], s["first_event_seq"], s["last_event_seq"],
+                                   s["event_count"]):
+        return f"seal {s['seq']}: its own hash does not match its contents (the seal was altered)"
+    if len(leaves) != s["event_count"] or merkle_root(leaves) != s["merkle_root"] or (
+            seqs and seqs[0] != s["first_event_seq"]):
+        span = f"events {s['first_event_seq']}..{s['last_event_seq']}"
+        return (f"seal {s['seq']} ({span}): holds {len(leaves)} events where {s['event_count']} were sealed, "
+                "or one was altered, inserted or deleted")
+    return None
+
+
+def verify(connection: Connection) -> Verification:
+    """Recomputes every sealed batch and follows the chain; stops at the first broken link."""
+    result, prev, after = Verification(), GENESIS, 0
+    for s in connection.execute(select(SEALS).order_by(SEALS.c.seq)).mappings():
+        batch = list(_events(connection, after, s["last_event_seq"]))
+        leaves = [leaf_hash(e, p) for e, p in batch]
+        result.broken = _check_seal(s, prev, leaves, [e["seq"] for e, _ in batch])
+        if result.broken:
+            return result
+        result.events += len(leaves)
+        result.seals += 1
+        prev, after = s["seal_hash"], s["last_event_seq"]
+    result.unsealed = connection.execute(select(func.count()).select_from(EVENTS).where(EVENTS.c.seq > after)).scalar_one()
+    return result
