@@ -1,11 +1,14 @@
 """The `casusregister` command: migrate, seed-demo, serve, create-organisation, create-user, create-client."""
 
+import time
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from sqlmodel import Session
 
 from app import demo
+from app.auth import audit_chain, audit_export
 from app.auth.passwords import hasher
 from app.config import Settings
 from app.db import make_engine
@@ -15,6 +18,8 @@ from app.openapi import render_openapi
 from app.services import accounts
 
 cli = typer.Typer(help="Casusregister: case registry for the person-centred approach.", no_args_is_help=True)
+audit_cli = typer.Typer(help="The audit log: seal, verify, export.", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
 
 
 def _settings() -> Settings:
@@ -111,6 +116,54 @@ def openapi(output: Annotated[str, typer.Option(help="File to write")] = "openap
     with open(output, "w", encoding="utf-8") as handle:
         handle.write(render_openapi(document))
     typer.echo(f"wrote {output}")
+
+
+@audit_cli.command("seal")
+def audit_seal() -> None:
+    """Seal the audit events written since the last seal (older than AUDIT_SEAL_MARGIN_SECONDS)."""
+    settings = _settings()
+    with make_engine(settings).begin() as connection:
+        count = audit_chain.seal(connection, settings.audit_seal_margin_seconds, settings.audit_seal_batch_size)
+    typer.echo(f"{count} seal(s) written")
+
+
+@audit_cli.command("verify")
+def audit_verify(seal_first: Annotated[bool, typer.Option("--seal", help="Seal what is due first")] = False) -> None:
+    """Check every sealed batch and the chain of seals; exit 1 at the first broken link."""
+    settings = _settings()
+    engine = make_engine(settings)
+    if seal_first:
+        with engine.begin() as connection:
+            audit_chain.seal(connection, settings.audit_seal_margin_seconds, settings.audit_seal_batch_size)
+    started = time.perf_counter()
+    with engine.connect() as connection:
+        result = audit_chain.verify(connection)
+    elapsed = time.perf_counter() - started
+    typer.echo(f"checked {result.events} events in {result.seals} seals in {elapsed:.2f}s; "
+               f"{result.unsealed} newer events not sealed yet")
+    if result.broken:
+        typer.echo(f"BROKEN: {result.broken}", err=True)
+        raise typer.Exit(1)
+    typer.echo("the audit log is intact")
+
+
+@audit_cli.command("export")
+def audit_export_command(since: datetime, until: datetime,
+                         operator: Annotated[str, typer.Option(help="Who exports, for the audit log")],
+                         output: Annotated[typer.FileTextWrite, typer.Option()] = "-") -> None:
+    """Write the events of [SINCE, UNTIL) as JSON Lines (UTC unless an offset is given); audited."""
+    since, until = (d if d.tzinfo else d.replace(tzinfo=UTC) for d in (since, until))
+    settings = _settings()
+    engine = make_engine(settings)
+    count = 0
+    with engine.connect() as connection:
+        for line in audit_export.export_lines(connection, since, until):
+            output.write(line + "\n")
+            count += 1
+    with Session(engine) as session:
+        audit_export.record_export(session, operator, since, until, count)
+        session.commit()
+    typer.echo(f"exported {count} events", err=True)
 
 
 def _with_session(action, message: str):

@@ -61,3 +61,37 @@ def test_create_user_and_client(env):
     client = run("create-client", "zeist-system", "ZST", "--scope", "signals:create")
     assert client.exit_code == 0 and "client_secret (shown once): " in client.output
     assert run("create-user", "x", "NOPE", "--role", "melder", "--password", "a-long-password-1").exit_code == 2
+
+
+def test_audit_seal_verify_export(env, tmp_path):
+    import json
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.factory import create_app
+    from tests.factories import signal_body
+
+    env.setenv("AUDIT_SEAL_MARGIN_SECONDS", "0")
+    assert run("migrate").exit_code == 0 and run("seed-demo").exit_code == 0
+    with TestClient(create_app(Settings())) as client:
+        token = client.post("/api/v1/auth/token", data={"grant_type": "password", "username": "teacher",
+                                                        "password": "demo"}).json()["access_token"]
+        for _ in range(3):
+            client.post("/api/v1/signals", json=signal_body(), headers={"Authorization": f"Bearer {token}"})
+    verified = run("audit", "verify", "--seal")
+    assert verified.exit_code == 0 and "checked 3 events in 1 seals" in verified.output
+
+    exported = run("audit", "export", "2000-01-01", "2100-01-01", "--operator", "fg-utrecht",
+                   "--output", str(tmp_path / "audit.jsonl"))
+    lines = (tmp_path / "audit.jsonl").read_text().splitlines()
+    assert exported.exit_code == 0 and len(lines) == 3 and json.loads(lines[0])["operation"] == "create"
+    assert json.loads(lines[0])["persons"][0].startswith("P-")
+
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        assert db.execute("SELECT operation, actor_name FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone() == (
+            "export", "fg-utrecht")
+        db.execute("UPDATE audit_events SET actor_name = 'x' WHERE seq = 2")
+    broken = run("audit", "verify")
+    assert broken.exit_code == 1 and "BROKEN: seal 1" in broken.output

@@ -1,5 +1,6 @@
 """Writing audit events: every access to personal data, and every denied attempt."""
 
+import uuid
 from collections.abc import Iterable
 from typing import Annotated, Any
 
@@ -81,3 +82,12 @@ def get_auditor(request: Request, session: SessionDep, principal: CurrentPrincip
 
 
 AuditorDep = Annotated[Auditor, Depends(get_auditor)]
+
+
+def write_system_event(session: Session, operator: str, operation: str, resource_type: str, activity: str,
+                       detail: dict) -> AuditEvent:
+    """An event for work done from the command line (export, retention), by a named operator."""
+    event = AuditEvent(trace_id=str(uuid.uuid4()), actor_kind="system", actor_name=operator[:100],
+                       operation=operation, resource_type=resource_type, outcome=Outcome.allowed,
+                       processing_activity=activity, legal_basis=LEGAL_BASIS.get(activity), detail=detail)
+    return write_event(session, event, [])

@@ -27,7 +27,7 @@ SEALS = AuditSeal.__table__
 FETCH = 5000
 
 
-def _plain(value):
+def plain(value):
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -37,7 +37,7 @@ def _plain(value):
 
 def leaf_hash(event: dict, persons: list[str]) -> bytes:
     """Canonical JSON of every column and the event's persons, hashed with a leaf prefix (RFC 6962)."""
-    document = {key: _plain(value) for key, value in event.items()} | {"persons": persons}
+    document = {key: plain(value) for key, value in event.items()} | {"persons": persons}
     encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     return hashlib.sha256(b"\x00" + encoded).digest()
 
@@ -54,7 +54,7 @@ def seal_hash(prev_hash: str, root: str, first: int, last: int, count: int) -> s
     return hashlib.sha256(f"{prev_hash}|{root}|{first}|{last}|{count}".encode()).hexdigest()
 
 
-def _events(connection: Connection, after: int, until: int | None = None) -> Iterator[tuple[dict, list[str]]]:
+def events_with_persons(connection: Connection, after: int, until: int | None = None) -> Iterator[tuple[dict, list[str]]]:
     """Events with seq > after (and <= until), in order, each with its persons."""
     where = [EVENTS.c.seq > after] + ([EVENTS.c.seq <= until] if until is not None else [])
     person_where = [PERSONS.c.event_seq > after] + ([PERSONS.c.event_seq <= until] if until is not None else [])
@@ -91,7 +91,7 @@ def seal(connection: Connection, margin_seconds: int, batch_size: int) -> int:
                                    .order_by(EVENTS.c.seq).limit(batch_size)).scalars().all()
         if not ready:
             return written
-        leaves = [leaf_hash(e, p) for e, p in _events(connection, after, ready[-1])]
+        leaves = [leaf_hash(e, p) for e, p in events_with_persons(connection, after, ready[-1])]
         root = merkle_root(leaves)
         connection.execute(SEALS.insert().values(
             first_event_seq=ready[0], last_event_seq=ready[-1], event_count=len(leaves), merkle_root=root,
@@ -125,7 +125,7 @@ def verify(connection: Connection) -> Verification:
     """Recomputes every sealed batch and follows the chain; stops at the first broken link."""
     result, prev, after = Verification(), GENESIS, 0
     for s in connection.execute(select(SEALS).order_by(SEALS.c.seq)).mappings():
-        batch = list(_events(connection, after, s["last_event_seq"]))
+        batch = list(events_with_persons(connection, after, s["last_event_seq"]))
         leaves = [leaf_hash(e, p) for e, p in batch]
         result.broken = _check_seal(s, prev, leaves, [e["seq"] for e, _ in batch])
         if result.broken:
