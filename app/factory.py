@@ -14,6 +14,7 @@ from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.openapi import API_PREFIX, build_openapi
 from app.routers import (
+    audit,
     auth,
     cases,
     emergency,
@@ -31,7 +32,7 @@ def _api_router() -> APIRouter:
     # Authenticated by default: every route below needs a valid token before anything else runs.
     secured = APIRouter(dependencies=[Depends(get_principal)])
     secured.include_router(auth.router)
-    for module in (signals, persons, cases, items, organisations, emergency):
+    for module in (signals, persons, cases, items, organisations, emergency, audit):
         secured.include_router(module.router)
     api.include_router(secured)
     return api

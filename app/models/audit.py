@@ -5,7 +5,7 @@ and NEN 7513 (who, on whose behalf, what, when, outcome) where they fit.
 """
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer
@@ -82,3 +82,52 @@ class AuditSeal(SQLModel, table=True):
     prev_hash: str = Field(max_length=64, unique=True)
     seal_hash: str = Field(max_length=64)
     sealed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditEventView(SQLModel):
+    seq: int
+    event_id: uuid.UUID
+    occurred_at: datetime
+    trace_id: str
+    actor_kind: str
+    actor_id: str | None
+    actor_name: str | None
+    organisation_id: uuid.UUID | None
+    roles: str | None
+    operation: str
+    resource_type: str
+    resource_id: str | None
+    outcome: Outcome
+    processing_activity: str
+    legal_basis: str | None
+    client_address: str | None
+    detail: dict
+    persons: list[str]
+
+
+class ProcessingRecord(SQLModel):
+    """One processing of the person's data, as the person may learn it (AVG art. 15)."""
+
+    occurred_at: datetime
+    organisation: str
+    operation: str
+    resource_type: str
+    purpose: str
+    legal_basis: str | None
+    emergency: bool
+
+
+class OrganisationSummary(SQLModel):
+    organisation: str
+    first: datetime
+    last: datetime
+    count: int
+
+
+class AccessReport(SQLModel):
+    pseudonym: str
+    name: str
+    date_of_birth: date
+    generated_at: datetime
+    organisations: list[OrganisationSummary]
+    processing: list[ProcessingRecord]

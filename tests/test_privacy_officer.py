@@ -1,0 +1,75 @@
+"""The privacy officer: the audit log with filters, and access reports that match the log exactly."""
+
+import pytest
+from sqlmodel import Session, select
+
+from app.models import AuditEvent, AuditEventPerson
+from tests.case_helpers import API, add_member, new_case
+
+EVENTS = f"{API}/audit-events"
+
+
+def person_of(client, auth, case) -> dict:
+    return client.get(f"{API}/cases/{case['id']}", headers=auth("coordinator")).json()["person"]
+
+
+def test_audit_events_filtered_by_pseudonym_and_outcome(client, auth):
+    case = new_case(client, auth)
+    client.get(f"{API}/cases/{case['id']}", headers=auth("care"))  # denied: not a member
+    pseudonym = person_of(client, auth, case)["pseudonym"]
+    page = client.get(EVENTS, params={"pseudonym": pseudonym}, headers=auth("privacy")).json()
+    assert page["items"] and all(pseudonym in e["persons"] for e in page["items"])
+    denied = client.get(EVENTS, params={"outcome": "denied", "pseudonym": pseudonym}, headers=auth("privacy")).json()
+    assert [e["actor_name"] for e in denied["items"]] == ["care"]
+    assert "Jan de Vries" not in str(page)
+
+
+def test_audit_events_paginate_and_validate(client, auth):
+    for _ in range(3):
+        new_case(client, auth)
+    first = client.get(EVENTS, params={"pageSize": 2}, headers=auth("privacy")).json()
+    second = client.get(EVENTS, params={"pageSize": 2, "cursor": first["next_cursor"]}, headers=auth("privacy")).json()
+    assert {e["seq"] for e in first["items"]}.isdisjoint({e["seq"] for e in second["items"]})
+    assert client.get(EVENTS, params={"outcome": "maybe"}, headers=auth("privacy")).status_code == 400
+    assert client.get(EVENTS, params={"since": "yesterday"}, headers=auth("privacy")).status_code == 400
+
+
+@pytest.mark.parametrize("username", ["coordinator", "chair", "police", "teacher", "expert", "admin"])
+def test_only_the_privacy_officer_reads_the_log(client, auth, username):
+    assert client.get(EVENTS, headers=auth(username)).status_code == 403
+
+
+def test_access_report_matches_the_audit_log_exactly(client, auth, app):
+    case = new_case(client, auth)
+    add_member(client, auth, case["id"], "POL")
+    client.get(f"{API}/cases/{case['id']}", headers=auth("police"))
+    client.get(f"{API}/cases/{case['id']}", headers=auth("care"))  # denied: not in the report
+    person = person_of(client, auth, case)
+    with Session(app.state.engine) as session:
+        expected = session.exec(select(AuditEvent).join(AuditEventPerson, AuditEventPerson.event_seq == AuditEvent.seq)
+                                .where(AuditEventPerson.pseudonym == person["pseudonym"],
+                                       AuditEvent.outcome != "denied").order_by(AuditEvent.seq)).all()
+    report = client.get(f"{API}/persons/{person['id']}/access-report", headers=auth("privacy")).json()
+    assert [(r["operation"], r["resource_type"], r["purpose"]) for r in report["processing"]] == [
+        (e.operation, e.resource_type, e.processing_activity) for e in expected]
+    assert {o["organisation"] for o in report["organisations"]} == {
+        "Gemeente Utrecht", "Politie Midden-Nederland", "Stichting Onderwijs Utrecht"}
+    assert sum(o["count"] for o in report["organisations"]) == len(expected)
+
+
+def test_access_report_printable_and_escaped(client, auth):
+    case = new_case(client, auth, name="<script>alert(1)</script> Jansen", bsn=None)
+    person = person_of(client, auth, case)
+    response = client.get(f"{API}/persons/{person['id']}/access-report",
+                          headers={**auth("privacy"), "Accept": "text/html"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert "<script>alert" not in response.text and "&lt;script&gt;" in response.text
+    assert "Politie" not in response.text and "Stichting Onderwijs Utrecht" in response.text
+
+
+def test_access_report_access(client, auth):
+    person = person_of(client, auth, new_case(client, auth))
+    url = f"{API}/persons/{person['id']}/access-report"
+    assert client.get(url, headers=auth("coordinator")).status_code == 403
+    assert client.get(f"{API}/persons/00000000-0000-0000-0000-000000000000/access-report",
+                      headers=auth("privacy")).status_code == 404
