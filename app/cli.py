@@ -8,7 +8,7 @@ import typer
 from sqlmodel import Session
 
 from app import demo
-from app.auth import audit_chain, audit_export
+from app.auth import audit_chain, audit_export, retention
 from app.auth.passwords import hasher
 from app.config import Settings
 from app.db import make_engine
@@ -20,6 +20,8 @@ from app.services import accounts
 cli = typer.Typer(help="Casusregister: case registry for the person-centred approach.", no_args_is_help=True)
 audit_cli = typer.Typer(help="The audit log: seal, verify, export.", no_args_is_help=True)
 cli.add_typer(audit_cli, name="audit")
+retention_cli = typer.Typer(help="Erasure after the retention periods.", no_args_is_help=True)
+cli.add_typer(retention_cli, name="retention")
 
 
 def _settings() -> Settings:
@@ -164,6 +166,24 @@ def audit_export_command(since: datetime, until: datetime,
         audit_export.record_export(session, operator, since, until, count)
         session.commit()
     typer.echo(f"exported {count} events", err=True)
+
+
+@retention_cli.command("run")
+def retention_run(operator: Annotated[str, typer.Option(help="Who runs it, for the audit log")],
+                      dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, erase nothing")] = False,
+                      loop: Annotated[int, typer.Option(help="Run every N seconds (0: once)")] = 0) -> None:
+    """Erase what is past its retention period (RETENTION_* settings); each run is audited with counts."""
+    settings = _settings()
+    engine = make_engine(settings)
+    while True:
+        with Session(engine) as session:
+            result = retention.dry_run(session, settings) if dry_run else retention.run(session, settings, operator)
+        verb = "would erase" if dry_run else "erased"
+        typer.echo(f"{verb}: {result.signals} signals, {result.cases} cases, "
+                   f"{result.information_items} information items, {result.persons} persons")
+        if not loop:
+            return
+        time.sleep(loop)
 
 
 def _with_session(action, message: str):

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     person_match_key: str = DEMO_MATCH_KEY
 
     emergency_access_hours: int = Field(default=8, ge=1, le=72)
+    # Retention (days): signals closed with no further action, counted from triage; closed cases,
+    # counted from closure. Erasure removes them with everything that hangs on them.
+    retention_no_action_signal_days: int = Field(default=365, ge=1)
+    retention_closed_case_days: int = Field(default=1826, ge=1)
     # Events younger than this are not sealed yet: a transaction that took its sequence number
     # earlier may still be committing.
     audit_seal_margin_seconds: int = Field(default=60, ge=0)

@@ -95,3 +95,11 @@ def test_audit_seal_verify_export(env, tmp_path):
         db.execute("UPDATE audit_events SET actor_name = 'x' WHERE seq = 2")
     broken = run("audit", "verify")
     assert broken.exit_code == 1 and "BROKEN: seal 1" in broken.output
+
+
+def test_retention_run_from_the_command_line(env):
+    assert run("migrate").exit_code == 0 and run("seed-demo").exit_code == 0
+    planned = run("retention", "run", "--operator", "fg", "--dry-run")
+    assert planned.exit_code == 0 and "would erase: 0 signals, 0 cases" in planned.output
+    done = run("retention", "run", "--operator", "fg")
+    assert done.exit_code == 0 and "erased: 0 signals" in done.output

@@ -1,0 +1,58 @@
+"""Retention: dry run, erasure of what is past its period (and only that), idempotent, audited with counts."""
+
+from datetime import timedelta
+
+from sqlalchemy import text
+from sqlmodel import Session, func, select
+
+from app.auth import retention
+from app.models import AuditEvent, Case, InformationItem, Person, Signal
+from app.models.base import utcnow
+from tests.case_helpers import API, new_case
+from tests.factories import submit
+
+NO_ACTION = {"outcome": "no_further_action", "reason": "Geen zorgen na navraag bij school."}
+
+
+def counts(app) -> tuple[int, int, int, int]:
+    with Session(app.state.engine) as session:
+        return tuple(session.exec(select(func.count()).select_from(m)).one()
+                     for m in (Signal, Case, InformationItem, Person))
+
+
+def age(app, table: str, column: str, days: int) -> None:
+    with app.state.engine.begin() as connection:
+        connection.execute(text(f"UPDATE {table} SET {column} = :at"), {"at": utcnow() - timedelta(days=days)})
+
+
+def test_dry_run_then_run_then_nothing_left_to_do(client, auth, app):
+    old = submit(client, auth("teacher"), name="Oud Signaal", bsn=None)
+    client.post(f"{API}/signals/{old['id']}/triage", json=NO_ACTION, headers=auth("coordinator"))
+    age(app, "signals", "triaged_at", 400)
+    case = new_case(client, auth)
+    client.post(f"{API}/cases/{case['id']}/items", headers=auth("coordinator"),
+                json={"kind": "municipality", "text": "Gesprek gevoerd.", "source": "Regisseur", "date": "2026-01-05"})
+    etag = client.get(f"{API}/cases/{case['id']}", headers=auth("coordinator")).headers["etag"]
+    client.patch(f"{API}/cases/{case['id']}", json={"status": "closed", "closure_reason": "Geen zorgen meer over."},
+                 headers={**auth("coordinator"), "If-Match": etag})
+    age(app, "cases", "updated_at", 2000)
+    keep = submit(client, auth("teacher"), name="Recent Signaal", bsn=None)
+
+    settings = app.state.settings
+    with Session(app.state.engine) as session:
+        planned = retention.dry_run(session, settings)
+    assert (planned.signals, planned.cases, planned.information_items, planned.persons) == (2, 1, 1, 2)
+    assert counts(app) == (3, 1, 1, 3)
+
+    with Session(app.state.engine) as session:
+        done = retention.run(session, settings, "fg-utrecht")
+    assert (done.signals, done.cases, done.information_items, done.persons) == (2, 1, 1, 2)
+    assert counts(app) == (1, 0, 0, 1)
+    assert client.get(f"{API}/signals/{keep['id']}", headers=auth("coordinator")).status_code == 200
+
+    with Session(app.state.engine) as session:
+        again = retention.run(session, settings, "fg-utrecht")
+        events = session.exec(select(AuditEvent).where(AuditEvent.operation == "erase")).all()
+    assert (again.signals, again.cases, again.persons) == (0, 0, 0)
+    assert [e.detail for e in events][0] == {"signals": 2, "cases": 1, "information_items": 1, "persons": 2}
+    assert "Oud Signaal" not in str([e.detail for e in events])
