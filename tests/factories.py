@@ -3,6 +3,11 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlmodel import Session, select
+
+from app.models import Organisation, Role, User
+from app.services import accounts
+
 VALID_BSN = "111222333"
 OTHER_BSN = "123456782"
 
@@ -28,3 +33,14 @@ def submit(client, headers, **overrides) -> dict[str, Any]:
     response = client.post("/api/v1/signals", json=signal_body(**overrides), headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def arnhem_coordinator(app, auth) -> dict[str, str]:
+    """Bearer headers of a coordinator of another municipality (Arnhem), created once per database."""
+    with Session(app.state.engine) as session:
+        if session.exec(select(User).where(User.username == "arnhem-coordinator")).first() is None:
+            arnhem = session.exec(select(Organisation).where(Organisation.code == "ARN")).one()
+            accounts.create_user(session, app.state.hasher, "arnhem-coordinator", "Regisseur Arnhem", arnhem,
+                                 [Role.coordinator], "arnhem-password-123")
+            session.commit()
+    return auth("arnhem-coordinator")

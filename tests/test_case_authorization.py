@@ -5,9 +5,8 @@ import uuid
 import pytest
 from sqlmodel import Session, select
 
-from app.models import AuditEvent, Organisation, Role, User
-from app.services import accounts
-from tests.factories import VALID_BSN, submit
+from app.models import AuditEvent
+from tests.factories import VALID_BSN, arnhem_coordinator, submit
 
 API = "/api/v1"
 REASON = "Acute dreiging gemeld door de wijk; informatie is vandaag nodig voor het veiligheidsoverleg."
@@ -94,17 +93,6 @@ def _parse(matrix: str) -> list:
 def item_body(text: str, shared_with: list | None = None) -> dict:
     body = {"kind": "other", "text": text, "source": "Gesprek", "date": "2025-01-10"}
     return body | ({"shared_with": shared_with} if shared_with is not None else {})
-
-
-def arnhem_coordinator(app, auth) -> dict[str, str]:
-    """A coordinator of another municipality (created once per database); as in test_signals.py."""
-    with Session(app.state.engine) as session:
-        if session.exec(select(User).where(User.username == "arnhem-coordinator")).first() is None:
-            arnhem = session.exec(select(Organisation).where(Organisation.code == "ARN")).one()
-            accounts.create_user(session, app.state.hasher, "arnhem-coordinator", "Regisseur Arnhem", arnhem,
-                                 [Role.coordinator], "arnhem-password-123")
-            session.commit()
-    return auth("arnhem-coordinator")
 
 
 def headers_for(app, auth, caller: str) -> dict[str, str]:

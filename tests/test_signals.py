@@ -7,9 +7,8 @@ import uuid
 import pytest
 from sqlmodel import Session, func, select
 
-from app.models import Organisation, Person, Role, Signal, User
-from app.services import accounts
-from tests.factories import OTHER_BSN, signal_body, submit
+from app.models import Person, Signal
+from tests.factories import OTHER_BSN, arnhem_coordinator, signal_body, submit
 
 SIGNALS = "/api/v1/signals"
 NAIVE_CURSOR = base64.urlsafe_b64encode(json.dumps(["2030-01-01T00:00:00", str(uuid.uuid4())]).encode()).decode()
@@ -176,9 +175,9 @@ class TestReadSignal:
         assert client.get(f"{SIGNALS}/{created['id']}", headers=auth(username)).status_code == 404
 
     def test_coordinator_of_another_municipality_gets_404(self, client, auth, app):
-        arnhem_coordinator = _arnhem_coordinator(app, auth)
+        headers = arnhem_coordinator(app, auth)
         created = submit(client, auth("teacher"))
-        assert client.get(f"{SIGNALS}/{created['id']}", headers=arnhem_coordinator).status_code == 404
+        assert client.get(f"{SIGNALS}/{created['id']}", headers=headers).status_code == 404
 
     def test_invalid_id_is_400(self, client, auth):
         assert client.get(f"{SIGNALS}/not-a-uuid", headers=auth("coordinator")).status_code == 400
@@ -213,7 +212,7 @@ class TestListSignals:
         assert client.get(SIGNALS, params={"status": "bogus"}, headers=headers).status_code == 400
 
     def test_arnhem_coordinator_sees_none_of_utrecht(self, client, auth, app):
-        headers = _arnhem_coordinator(app, auth)
+        headers = arnhem_coordinator(app, auth)
         submit(client, auth("teacher"))
         assert client.get(SIGNALS, headers=headers).json()["items"] == []
 
@@ -227,17 +226,6 @@ class TestListSignals:
     @pytest.mark.parametrize("username", ["chair", "care", "expert", "privacy", "admin"])
     def test_roles_without_signal_access_are_403(self, client, auth, username):
         assert client.get(SIGNALS, headers=auth(username)).status_code == 403
-
-
-def _arnhem_coordinator(app, auth) -> dict[str, str]:
-    """A coordinator of another municipality (created once per database)."""
-    with Session(app.state.engine) as session:
-        if session.exec(select(User).where(User.username == "arnhem-coordinator")).first() is None:
-            arnhem = session.exec(select(Organisation).where(Organisation.code == "ARN")).one()
-            accounts.create_user(session, app.state.hasher, "arnhem-coordinator", "Regisseur Arnhem", arnhem,
-                                 [Role.coordinator], "arnhem-password-123")
-            session.commit()
-    return auth("arnhem-coordinator")
 
 
 def test_concurrent_retries_with_one_key_store_one_signal(client, auth, app):
