@@ -23,6 +23,7 @@ from app.routers import (
     organisations,
     persons,
     signals,
+    statistics,
 )
 
 
@@ -32,7 +33,7 @@ def _api_router() -> APIRouter:
     # Authenticated by default: every route below needs a valid token before anything else runs.
     secured = APIRouter(dependencies=[Depends(get_principal)])
     secured.include_router(auth.router)
-    for module in (signals, persons, cases, items, organisations, emergency, audit):
+    for module in (signals, persons, cases, items, organisations, emergency, audit, statistics):
         secured.include_router(module.router)
     api.include_router(secured)
     return api

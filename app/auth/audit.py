@@ -21,6 +21,7 @@ LEGAL_BASIS = {
     "case-management": PUBLIC_TASK,
     "emergency-access": "AVG art. 6(1)(d), vital interests: emergency access, reviewed afterwards",
     "privacy-supervision": "AVG art. 38-39: supervision by the data protection officer",
+    "statistics": "AVG art. 89: aggregated statistics for evaluation, small counts suppressed",
     "retention": "AVG art. 5(1)(e), storage limitation: erasure after the retention period",
 }
 

@@ -1,0 +1,52 @@
+"""Statistics for evaluation and the council: aggregates of one municipality, audited, no persons."""
+
+import statistics as stats
+from collections import Counter
+from datetime import datetime
+
+from sqlmodel import select
+
+from app.auth.audit import Auditor
+from app.auth.principal import forbidden
+from app.models import Case, Role, Signal
+from app.models.audit import Operation
+from app.models.statistics import Breakdown, Statistics
+from app.services.suppression import suppress, suppress_total
+
+ACTIVITY = "statistics"
+
+
+def _municipality(auditor: Auditor):
+    p = auditor.principal
+    if p.coordinated_municipality is None and not (p.has_role(Role.privacy_officer)
+                                                   and p.organisation_id == p.municipality_id):
+        auditor.denied(Operation.read, "statistics", None, [], ACTIVITY)
+        raise forbidden("Statistics are for the municipality's coordinator and privacy officer.")
+    return p.municipality_id
+
+
+def compute(auditor: Auditor, since: datetime, until: datetime, threshold: int) -> Statistics:
+    municipality = _municipality(auditor)
+    session = auditor.session
+    signals = session.exec(select(Signal.categories, Signal.district, Signal.urgency, Signal.status,
+                                  Signal.created_at, Signal.triaged_at).where(
+        Signal.municipality_id == municipality, Signal.created_at >= since, Signal.created_at < until)).all()
+    cases = session.exec(select(Case.status).where(Case.municipality_id == municipality, Case.created_at >= since,
+                                                   Case.created_at < until)).all()
+    hours = [(t - c).total_seconds() / 3600 for *_, c, t in signals if t is not None]
+
+    def breakdown(values) -> Breakdown:
+        return Breakdown(counts=suppress(dict(Counter(values)), threshold))
+
+    result = Statistics(
+        since=since, until=until, suppression_threshold=threshold,
+        signals_total=suppress_total(len(signals), threshold),
+        signals_by_category=breakdown(c for row in signals for c in row[0]),
+        signals_by_district=breakdown(row[1] or "unknown" for row in signals),
+        signals_by_urgency=breakdown(row[2] for row in signals),
+        signals_by_outcome=breakdown(row[3] for row in signals),
+        cases_opened=suppress_total(len(cases), threshold), cases_by_status=breakdown(cases),
+        median_hours_to_triage=round(stats.median(hours), 1) if len(hours) >= threshold else None)
+    auditor.allowed(Operation.read, "statistics", None, [], ACTIVITY,
+                    {"since": since.isoformat(), "until": until.isoformat()})
+    return result
