@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from app.config import Settings
@@ -32,6 +33,12 @@ def make_engine(settings: Settings) -> Engine:
         return engine
     return create_engine(settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=10,
                          hide_parameters=True)
+
+
+def upsert_insert(session: Session, model):
+    """INSERT with ON CONFLICT support, for the dialect the session is bound to."""
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
+    return dialect.insert(model)
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -57,14 +57,10 @@ class Auditor:
             detail=detail or {})
 
     def allowed(self, operation: Operation, resource_type: str, resource_id: Any, pseudonyms: Iterable[str],
-                activity: str, detail: dict | None = None) -> AuditEvent:
-        event = self._event(operation, resource_type, resource_id, Outcome.allowed, activity, detail)
-        return write_event(self.session, event, pseudonyms)
-
-    def emergency(self, operation: Operation, resource_type: str, resource_id: Any, pseudonyms: Iterable[str],
-                  activity: str, detail: dict | None = None) -> AuditEvent:
-        """Allowed only through break-the-glass: marked for the privacy officer's review."""
-        event = self._event(operation, resource_type, resource_id, Outcome.emergency, activity, detail)
+                activity: str, detail: dict | None = None, emergency: bool = False) -> AuditEvent:
+        """`emergency`: allowed only through break-the-glass, marked for the privacy officer's review."""
+        outcome = Outcome.emergency if emergency else Outcome.allowed
+        event = self._event(operation, resource_type, resource_id, outcome, activity, detail)
         return write_event(self.session, event, pseudonyms)
 
     def denied(self, operation: Operation, resource_type: str, resource_id: Any, pseudonyms: Iterable[str],

@@ -79,11 +79,6 @@ def _access(principal: Principal, case: Case, person: Person, is_member: bool) -
     return CaseAccess(case, person, "partner", member, emergency=not member)
 
 
-def _record(auditor: Auditor, operation: Operation, access: CaseAccess, detail: dict | None = None) -> None:
-    record = auditor.emergency if access.emergency else auditor.allowed
-    record(operation, "case", access.case.id, [access.person.pseudonym], ACTIVITY, detail)
-
-
 def case_pseudonyms(session: Session, case_id: uuid.UUID) -> list[str]:
     query = select(Person.pseudonym).join(Case, Case.person_id == Person.id).where(Case.id == case_id)
     return list(session.exec(query).all())
@@ -95,7 +90,8 @@ def load_case(auditor: Auditor, case_id: uuid.UUID, operation: Operation = Opera
         auditor.denied(operation, "case", case_id, case_pseudonyms(auditor.session, case_id), ACTIVITY)
         raise not_found()
     access = _access(auditor.principal, *row)
-    _record(auditor, operation, access, {"view": access.view})
+    auditor.allowed(operation, "case", case_id, [access.person.pseudonym], ACTIVITY, {"view": access.view},
+                    emergency=access.emergency)
     return access
 
 
@@ -136,10 +132,10 @@ def list_cases(auditor: Auditor, page: PageParams, status: str | None) -> tuple[
         query = query.where(Case.status == status)
     rows = auditor.session.exec(keyset(query, page, Case.created_at, Case.id)).all()
     accesses = [_access(principal, *row) for row in rows[: page.size]]
-    record = auditor.emergency if any(a.emergency for a in accesses) else auditor.allowed
-    record(Operation.list, "case", None, [a.person.pseudonym for a in accesses], ACTIVITY,
+    emergency_ids = [str(a.case.id) for a in accesses if a.emergency]
+    auditor.allowed(Operation.list, "case", None, [a.person.pseudonym for a in accesses], ACTIVITY,
                     {"count": len(accesses), "case_ids": [str(a.case.id) for a in accesses],
-                     "emergency_case_ids": [str(a.case.id) for a in accesses if a.emergency]})
+                     "emergency_case_ids": emergency_ids}, emergency=bool(emergency_ids))
     return accesses, len(rows) > page.size
 
 

@@ -35,9 +35,8 @@ def list_items(auditor: Auditor, access: CaseAccess) -> tuple[list[InformationIt
         if version.superseded_at is not None:
             earlier.setdefault(version.item_id, []).append(version)
     shares = share_lists(auditor, [v.item_id for v in current])
-    record = auditor.emergency if access.emergency else auditor.allowed
-    record(Operation.list, "information_item", access.case.id, [access.person.pseudonym], ACTIVITY,
-                    {"item_ids": [str(v.item_id) for v in current]})
+    auditor.allowed(Operation.list, "information_item", access.case.id, [access.person.pseudonym], ACTIVITY,
+                    {"item_ids": [str(v.item_id) for v in current]}, emergency=access.emergency)
     return current, earlier, shares
 
 

@@ -6,11 +6,11 @@ import unicodedata
 import uuid
 from datetime import date
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
 
 from app.auth.audit import Auditor
 from app.auth.principal import forbidden
+from app.db import upsert_insert
 from app.models import Case, MatchLock, Person, Signal
 from app.models.audit import Operation
 from app.models.matching import CaseRef, PersonCandidate, PersonSearch
@@ -38,9 +38,8 @@ def name_dob_key(secret: str, name: str, date_of_birth: date) -> str:
 
 def _lock(session: Session, keys: list[str]) -> None:
     """Row locks (PostgreSQL) or the write lock (SQLite) on the matching keys, held until commit."""
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
     for key in sorted(keys):
-        statement = dialect.insert(MatchLock).values(key=key)
+        statement = upsert_insert(session, MatchLock).values(key=key)
         session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"key": statement.excluded.key}))
 
 

@@ -26,7 +26,6 @@ class Principal:
     municipality_id: uuid.UUID | None
     roles: frozenset[Role]
     scopes: frozenset[Scope]
-    token_id: str
 
     @property
     def actor(self) -> str:
@@ -99,11 +98,9 @@ def get_principal(request: Request, session: SessionDep,
     organisation = session.get(Organisation, org_id)
     if organisation is None:
         raise _unauthenticated()
-    principal = Principal(kind=kind, id=subject, name=str(claims.get("name", ""))[:100], organisation_id=org_id,
-                          municipality_id=organisation.municipality_id, roles=_known(roles, Role),
-                          scopes=_known(scopes, Scope), token_id=str(claims.get("jti")))
-    request.state.principal = principal
-    return principal
+    return Principal(kind=kind, id=subject, name=str(claims.get("name", ""))[:100], organisation_id=org_id,
+                     municipality_id=organisation.municipality_id, roles=_known(roles, Role),
+                     scopes=_known(scopes, Scope))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -4,11 +4,11 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from app.auth.audit import Auditor
 from app.auth.case_access import ACTIVITY, CaseAccess
+from app.db import upsert_insert
 from app.errors import ApiError
 from app.models import (
     Case,
@@ -53,8 +53,7 @@ def record(session: Session, auditor: Auditor, case_id: uuid.UUID, change: str, 
 
 def _next_number(session: Session, municipality: Organisation) -> str:
     year = datetime.now(UTC).year
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
-    session.execute(dialect.insert(CaseNumberSequence).values(
+    session.execute(upsert_insert(session, CaseNumberSequence).values(
         municipality_id=municipality.id, year=year, last_number=0).on_conflict_do_nothing())
     # The row lock of this UPDATE serialises concurrent numbering within the transaction.
     number = session.execute(update(CaseNumberSequence).where(

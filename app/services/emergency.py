@@ -24,8 +24,8 @@ def grant(session: Session, auditor: Auditor, case: Case, person: Person, data: 
                              expires_at=now + timedelta(hours=hours))
     session.add(access)
     session.flush()
-    auditor.emergency(Operation.create, "emergency_access", access.id, [person.pseudonym], "emergency-access",
-                      {"case_id": str(case.id), "expires_at": access.expires_at.isoformat()})
+    auditor.allowed(Operation.create, "emergency_access", access.id, [person.pseudonym], "emergency-access",
+                    {"case_id": str(case.id), "expires_at": access.expires_at.isoformat()}, emergency=True)
     return access
 
 
