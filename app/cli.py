@@ -15,13 +15,15 @@ from app.db import make_engine
 from app.migrate import upgrade
 from app.models import OrganisationKind, Role, Scope
 from app.openapi import render_openapi
-from app.services import accounts
+from app.services import accounts, delivery
 
 cli = typer.Typer(help="Casusregister: case registry for the person-centred approach.", no_args_is_help=True)
 audit_cli = typer.Typer(help="The audit log: seal, verify, export.", no_args_is_help=True)
 cli.add_typer(audit_cli, name="audit")
 retention_cli = typer.Typer(help="Erasure after the retention periods.", no_args_is_help=True)
 cli.add_typer(retention_cli, name="retention")
+webhooks_cli = typer.Typer(help="Webhook and other outbox deliveries.", no_args_is_help=True)
+cli.add_typer(webhooks_cli, name="webhooks")
 
 
 def _settings() -> Settings:
@@ -184,6 +186,20 @@ def retention_run(operator: Annotated[str, typer.Option(help="Who runs it, for t
         if not loop:
             return
         time.sleep(loop)
+
+
+@webhooks_cli.command("deliver")
+def webhooks_deliver(once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit")] = False,
+                     interval: Annotated[float, typer.Option(help="Seconds to wait when nothing is due")] = 5.0,
+                     batch: Annotated[int, typer.Option(help="Messages claimed at a time")] = 50) -> None:
+    """Deliver the outbox (webhooks, documents for other registries), retrying with backoff."""
+    settings = _settings()
+    engine = make_engine(settings)
+    if once:
+        run = delivery.deliver_due(engine, settings, batch=batch)
+        typer.echo(", ".join(f"{count} {outcome}" for outcome, count in run.counts.items()))
+        return
+    delivery.run_loop(engine, settings, interval, batch)
 
 
 def _with_session(action, message: str):

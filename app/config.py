@@ -3,10 +3,13 @@
 from functools import cached_property
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_MATCH_KEY = "demo-only-person-match-key"
+# A valid Fernet key that everyone can read: demo mode only.
+DEMO_WEBHOOK_SECRET_KEY = "ZGVtby1vbmx5LXdlYmhvb2stc2VjcmV0LWtleS0wMDA="
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -55,6 +58,17 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost: int = Field(default=65536, ge=8)
     webhook_allow_private_targets: bool = False
+    # Fernet key(s) that encrypt the webhook signing secrets at rest; comma-separated for rotation
+    # (the first encrypts, all decrypt).
+    webhook_secret_key: str = DEMO_WEBHOOK_SECRET_KEY
+    # Outbox delivery (webhooks and every other kind): attempts before dead-letter, exponential
+    # backoff with jitter between them, the HTTP timeout, and how long a claimed message stays
+    # invisible to other workers (longer than a delivery can take, so it is never sent twice at once).
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhook_retry_base_seconds: float = Field(default=30, gt=0)
+    webhook_retry_max_seconds: float = Field(default=3600, gt=0)
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)
+    webhook_lease_seconds: int = Field(default=120, ge=10)
     contact_email: str = "privacy@casusregister.example.nl"
 
     @model_validator(mode="after")
@@ -67,7 +81,22 @@ class Settings(BaseSettings):
             raise ValueError("set JWT_PRIVATE_KEY_FILE or an external identity provider (EXTERNAL_ISSUER)")
         if self.external_issuer and not (self.external_jwks_file or self.external_jwks_url):
             raise ValueError("EXTERNAL_ISSUER needs EXTERNAL_JWKS_FILE or EXTERNAL_JWKS_URL")
+        if self.webhook_secret_key == DEMO_WEBHOOK_SECRET_KEY:
+            raise ValueError("WEBHOOK_SECRET_KEY must be set to a Fernet key of your own")
         return self
+
+    @model_validator(mode="after")
+    def _check_webhook_settings(self) -> "Settings":
+        for key in self.webhook_secret_key.split(","):
+            Fernet(key.strip())  # raises ValueError for anything but a Fernet key
+        if self.webhook_lease_seconds <= 2 * self.webhook_timeout_seconds:
+            raise ValueError("WEBHOOK_LEASE_SECONDS must exceed twice WEBHOOK_TIMEOUT_SECONDS")
+        return self
+
+    @property
+    def webhook_private_targets_allowed(self) -> bool:
+        """Plain http and private, loopback or link-local callback addresses: demo and tests only."""
+        return self.demo_mode or self.webhook_allow_private_targets
 
     @cached_property
     def is_sqlite(self) -> bool:

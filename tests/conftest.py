@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
@@ -28,7 +29,7 @@ PASSWORD = "demo-test-password"
 # Tables that tests write to, children first.
 MUTABLE_TABLES = ["audit_seals", "audit_event_persons", "audit_events", "idempotency_records", "item_shares", "information_items",
                   "emergency_accesses", "case_history", "case_members", "signals", "cases", "case_number_sequences",
-                  "persons", "login_failures"]
+                  "persons", "login_failures", "outbox_messages", "subscriptions"]
 
 
 def _postgres_reachable() -> bool:
@@ -66,7 +67,8 @@ def _signing_key(directory) -> str:
 def make_settings(database_url: str, directory, **overrides) -> Settings:
     values = dict(demo_mode=False, database_url=database_url, data_dir=str(directory),
                   jwt_private_key_file=_signing_key(directory), person_match_key="t" * 40,
-                  argon2_time_cost=1, argon2_memory_cost=64, demo_password=PASSWORD)
+                  argon2_time_cost=1, argon2_memory_cost=64, demo_password=PASSWORD,
+                  webhook_secret_key=Fernet.generate_key().decode(), webhook_allow_private_targets=True)
     return Settings(**{**values, **overrides})
 
 

@@ -26,6 +26,7 @@ def test_seed_demo_needs_demo_mode(env):
     env.setenv("PERSON_MATCH_KEY", "k" * 40)
     env.setenv("EXTERNAL_ISSUER", "https://idp.example")
     env.setenv("EXTERNAL_JWKS_FILE", "/nonexistent")
+    env.setenv("WEBHOOK_SECRET_KEY", "d2ViaG9vay1zZWNyZXQta2V5LWZvci10ZXN0cy0wMDA=")
     assert run("migrate").exit_code == 0
     result = run("seed-demo")
     assert result.exit_code == 2 and "DEMO_MODE" in result.output

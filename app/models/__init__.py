@@ -8,6 +8,7 @@ from app.models.idempotency import IdempotencyRecord
 from app.models.identity import ApiClient, LoginFailure, Role, Scope, User
 from app.models.item import InformationItem, ItemShare
 from app.models.organisation import Organisation, OrganisationKind
+from app.models.outbox import OutboxMessage, Subscription
 from app.models.person import MatchLock, Person
 from app.models.signal import Signal
 
@@ -28,10 +29,12 @@ __all__ = [
     "MatchLock",
     "Organisation",
     "OrganisationKind",
+    "OutboxMessage",
     "Person",
     "Role",
     "Scope",
     "Signal",
+    "Subscription",
     "User",
     "metadata",
 ]

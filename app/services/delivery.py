@@ -1,0 +1,137 @@
+"""The outbox worker: claims due messages, hands each to its deliverer, records the outcome.
+
+Any number of workers may run against PostgreSQL: a claim takes due rows with
+`SELECT … FOR UPDATE SKIP LOCKED`, moves their `next_attempt_at` one lease ahead, counts the
+attempt and commits, so other workers skip them; the outcome is committed after the delivery.
+A worker that dies mid-delivery leaves the message to be claimed again when the lease ends:
+delivery is at least once, and receivers deduplicate on the message id. SQLite has no row locks
+and a single writer: run one worker there.
+"""
+
+import importlib
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, select
+
+from app.config import Settings
+from app.models import OutboxMessage
+from app.models.base import utcnow
+from app.models.outbox import MessageStatus
+from app.services import outbox, targets
+from app.services.outbox import DeliveryFailed
+
+# Modules that register a deliverer when imported.
+DELIVERER_MODULES = ("app.services.webhooks",)
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliveryRun:
+    counts: dict[str, int] = field(default_factory=lambda: {"delivered": 0, "retry": 0, "dead": 0})
+
+    @property
+    def claimed(self) -> int:
+        return sum(self.counts.values())
+
+
+def backoff_seconds(attempts: int, settings: Settings, rng=random.random) -> float:
+    """Exponential, capped, with jitter (half fixed, half random) so failed receivers are not hit in step."""
+    delay = min(settings.webhook_retry_max_seconds, settings.webhook_retry_base_seconds * 2 ** (attempts - 1))
+    return delay / 2 + rng() * delay / 2
+
+
+def claim(engine: Engine, settings: Settings, due_before: datetime, limit: int) -> list[uuid.UUID]:
+    now = utcnow()
+    query = (select(OutboxMessage)
+             .where(OutboxMessage.status == MessageStatus.pending, OutboxMessage.next_attempt_at <= due_before)
+             .order_by(OutboxMessage.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
+    with Session(engine) as session:
+        messages = session.exec(query).all()
+        for message in messages:
+            message.attempts += 1
+            message.next_attempt_at = now + timedelta(seconds=settings.webhook_lease_seconds)
+        session.commit()
+        return [m.id for m in messages]
+
+
+def _attempt(session: Session, message: OutboxMessage, http_client: httpx.Client) -> DeliveryFailed | None:
+    fn = outbox.deliverer(message.kind)
+    try:
+        if fn is None:
+            raise DeliveryFailed(f"no deliverer for kind {message.kind!r}")
+        fn(session, message, http_client)
+    except DeliveryFailed as failure:
+        return failure
+    except Exception as exc:  # a deliverer's bug must not stop the worker; its message may hold personal data
+        logger.error("deliverer for %s failed with %s", message.kind, type(exc).__name__)
+        return DeliveryFailed(f"internal error ({type(exc).__name__})")
+    return None
+
+
+def _record(message: OutboxMessage, failure: DeliveryFailed | None, settings: Settings) -> str:
+    now = utcnow()
+    if failure is None:
+        message.status, message.delivered_at, message.last_error = MessageStatus.delivered, now, None
+        return "delivered"
+    message.last_error = failure.reason[:500]
+    if failure.permanent or message.attempts >= settings.webhook_max_attempts:
+        message.status = MessageStatus.dead
+        return "dead"
+    message.next_attempt_at = now + timedelta(seconds=backoff_seconds(message.attempts, settings))
+    return "retry"
+
+
+def deliver_one(engine: Engine, settings: Settings, http_client: httpx.Client, message_id: uuid.UUID) -> str:
+    with Session(engine) as session:
+        session.info["settings"] = settings
+        message = session.get(OutboxMessage, message_id)
+        failure = _attempt(session, message, http_client)
+        if failure is not None:
+            session.rollback()  # nothing a failed deliverer wrote is kept
+            message = session.get(OutboxMessage, message_id)
+        outcome, kind = _record(message, failure, settings), message.kind
+        session.commit()
+    logger.info("outbox message %s (%s): %s", message_id, kind, outcome)
+    return outcome
+
+
+def load_deliverers() -> None:
+    for module in DELIVERER_MODULES:
+        importlib.import_module(module)
+
+
+def deliver_due(engine: Engine, settings: Settings, http_client: httpx.Client | None = None,
+                batch: int = 50) -> DeliveryRun:
+    """Delivers every message due now, batch by batch; retries fall due later and wait for the next run."""
+    load_deliverers()
+    started, run = utcnow(), DeliveryRun()
+    client = http_client or targets.http_client(settings.webhook_private_targets_allowed,
+                                                settings.webhook_timeout_seconds)
+    try:
+        while ids := claim(engine, settings, started, batch):
+            for message_id in ids:
+                run.counts[deliver_one(engine, settings, client, message_id)] += 1
+    finally:
+        if http_client is None:
+            client.close()
+    return run
+
+
+def run_loop(engine: Engine, settings: Settings, interval: float, batch: int = 50) -> None:
+    """Delivers forever; sleeps `interval` seconds when nothing was due, and rides out database outages."""
+    while True:
+        try:
+            run = deliver_due(engine, settings, batch=batch)
+        except OperationalError as exc:
+            logger.warning("outbox worker: database unavailable (%s); retrying", type(exc).__name__)
+            run = DeliveryRun()
+        if not run.claimed:
+            time.sleep(interval)
