@@ -8,7 +8,13 @@ from app.models.emergency import EmergencyAccess
 from app.models.idempotency import IdempotencyRecord
 from app.models.identity import ApiClient, LoginFailure, Role, Scope, User
 from app.models.item import InformationItem, ItemShare
-from app.models.meeting import AgendaAddendum, AgendaItem, ClosureProposal, Meeting, MeetingAttendee
+from app.models.meeting import (
+    AgendaAddendum,
+    AgendaItem,
+    ClosureProposal,
+    Meeting,
+    MeetingAttendee,
+)
 from app.models.organisation import Organisation, OrganisationKind
 from app.models.person import MatchLock, Person
 from app.models.signal import Signal
