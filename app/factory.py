@@ -14,12 +14,14 @@ from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.openapi import API_PREFIX, build_openapi
 from app.routers import (
+    actions,
     audit,
     auth,
     cases,
     emergency,
     health,
     items,
+    meetings,
     organisations,
     persons,
     signals,
@@ -33,7 +35,7 @@ def _api_router() -> APIRouter:
     # Authenticated by default: every route below needs a valid token before anything else runs.
     secured = APIRouter(dependencies=[Depends(get_principal)])
     secured.include_router(auth.router)
-    for module in (signals, persons, cases, items, organisations, emergency, audit, statistics):
+    for module in (signals, persons, cases, items, organisations, emergency, audit, statistics, meetings, actions):
         secured.include_router(module.router)
     api.include_router(secured)
     return api

@@ -10,7 +10,8 @@ from app.auth.principal import get_principal
 APP = Path(__file__).resolve().parent.parent / "app"
 PUBLIC_ROUTES = {"/health", "/ready", "/.well-known/jwks.json", "/openapi.json", "/docs", "/api/v1/auth/token"}
 SENSITIVE_MODELS = {"Signal", "Person", "AuditEvent", "AuditEventPerson", "Case", "CaseMember", "CaseHistory",
-                    "InformationItem", "ItemShare", "EmergencyAccess"}
+                    "InformationItem", "ItemShare", "EmergencyAccess",
+                    "Meeting", "AgendaItem", "AgendaAddendum", "ClosureProposal", "Action"}
 
 
 def _calls(dependant):

@@ -30,7 +30,7 @@ caller             relation   view    items | list open read  patch hist  mems  
 coordinator        member     full    CP    | 200a 201a 200a  200a  200a  200a  201a  204a  200a  201a  403d  409-  200a  200a  403d  403d
 coordinator        unknown    full    -     | 200a 201a 404d  404d  404d  404d  404d  404d  404d  404d  404d  404d  404d  200a  403d  403d
 arnhem-coordinator other      -       -     | 200a 400d 404d  404d  404d  404d  404d  404d  404d  404d  404d  404d  404d  200a  403d  403d
-chair              member     -       -     | 403d 403d 404d  404d  404d  404d  404d  404d  404d  404d  404d  404d  404d  403d  403d  403d
+chair              member     -       -     | 200a 403d 404d  404d  404d  404d  404d  404d  404d  404d  404d  404d  404d  403d  403d  403d
 police             member     partner CP    | 200a 403d 200a  403d  200a  200a  403d  403d  200a  201a  201a  409-  404d  403d  403d  403d
 police             non_member -       -     | 200a 403d 404d  404d  404d  404d  404d  404d  404d  404d  404d  201e  404d  403d  403d  403d
 care               member     partner -     | 200a 403d 200a  403d  200a  200a  403d  403d  200a  201a  404d  409-  404d  403d  403d  403d

@@ -6,10 +6,20 @@ from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from app.auth import retention
-from app.models import AuditEvent, Case, InformationItem, Person, Signal
+from app.models import (
+    Action,
+    AgendaItem,
+    AuditEvent,
+    Case,
+    ClosureProposal,
+    InformationItem,
+    Person,
+    Signal,
+)
 from app.models.base import utcnow
 from tests.case_helpers import API, new_case
 from tests.factories import submit
+from tests.meeting_helpers import plan
 
 NO_ACTION = {"outcome": "no_further_action", "reason": "Geen zorgen na navraag bij school."}
 
@@ -56,3 +66,23 @@ def test_dry_run_then_run_then_nothing_left_to_do(client, auth, app):
     assert (again.signals, again.cases, again.persons) == (0, 0, 0)
     assert [e.detail for e in events][0] == {"signals": 2, "cases": 1, "information_items": 1, "persons": 2}
     assert "Oud Signaal" not in str([e.detail for e in events])
+
+
+def test_erasing_a_case_erases_its_agenda_items_actions_and_proposals(client, auth, app):
+    case = new_case(client, auth)
+    coordinator = auth("coordinator")
+    client.post(f"{API}/cases/{case['id']}/closure-proposals", json={"reason": "Doelen zijn bereikt."}, headers=coordinator)
+    meeting = plan(client, auth, app)
+    client.post(f"{API}/meetings/{meeting['id']}/agenda/build", headers=coordinator)
+    municipality = case["municipality_id"]
+    client.post(f"{API}/cases/{case['id']}/actions", headers=coordinator, json={
+        "description": "Afsluitend gesprek", "owner_organisation_id": municipality, "due_date": "2099-01-01"})
+    etag = client.get(f"{API}/cases/{case['id']}", headers=coordinator).headers["etag"]
+    client.patch(f"{API}/cases/{case['id']}", json={"status": "closed", "closure_reason": "Geen zorgen meer over."},
+                 headers={**coordinator, "If-Match": etag})
+    age(app, "cases", "updated_at", 2000)
+
+    with Session(app.state.engine) as session:
+        assert retention.run(session, app.state.settings, "fg-utrecht").cases == 1
+        assert [session.exec(select(func.count()).select_from(m)).one()
+                for m in (Action, AgendaItem, ClosureProposal)] == [0, 0, 0]

@@ -3,7 +3,9 @@
 import pytest
 
 from app.services.suppression import suppress, suppress_total
+from tests.case_helpers import new_case
 from tests.factories import submit
+from tests.meeting_helpers import plan, set_status
 
 URL = "/api/v1/statistics"
 PERIOD = {"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"}
@@ -53,3 +55,20 @@ def test_median_time_to_triage_needs_enough_signals(client, auth):
     body = client.get(URL, params=PERIOD, headers=headers).json()
     assert 0 <= body["median_hours_to_triage"] < 1 and body["cases_opened"] == 5
     assert body["cases_by_status"]["counts"] == {"intake": 5}
+
+
+def test_median_time_to_first_meeting_needs_enough_cases(client, auth, app):
+    headers = auth("coordinator")
+    for i in range(5):
+        new_case(client, auth, name=f"Persoon {i}", bsn=None)
+    meeting = plan(client, auth, app)
+    client.post(f"/api/v1/meetings/{meeting['id']}/agenda/build", headers=headers)
+    item = client.get(f"/api/v1/meetings/{meeting['id']}/agenda", headers=headers).json()["items"][0]
+    client.delete(f"/api/v1/meetings/{meeting['id']}/agenda/items/{item['id']}", headers=headers)
+    assert client.get(URL, params=PERIOD, headers=headers).json()["median_days_to_first_meeting"] is None
+    set_status(client, auth, meeting["id"], "in_progress", by="coordinator")
+    # Four cases were on the started meeting's agenda: fewer than the threshold.
+    assert client.get(URL, params=PERIOD, headers=headers).json()["median_days_to_first_meeting"] is None
+    client.post(f"/api/v1/meetings/{meeting['id']}/agenda/items", json={"case_id": item["case_id"]}, headers=headers)
+    body = client.get(URL, params=PERIOD, headers=headers).json()
+    assert 0 <= body["median_days_to_first_meeting"] < 1

@@ -5,17 +5,19 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends, Path
-from sqlalchemy import exists, false, or_
+from sqlalchemy import and_, exists, false, or_
 from sqlmodel import Session, select
 
 from app.auth.audit import Auditor, AuditorDep
 from app.auth.principal import Principal, forbidden
 from app.errors import ApiError, not_found
 from app.models import (
+    AgendaItem,
     Case,
     CaseHistory,
     CaseMember,
     EmergencyAccess,
+    Meeting,
     Organisation,
     Person,
     Role,
@@ -49,6 +51,15 @@ def _emergency_grant(principal: Principal):
                           EmergencyAccess.expires_at > utcnow())
 
 
+def _chaired_agenda(principal: Principal):
+    return exists().where(AgendaItem.case_id == Case.id, AgendaItem.removed_at.is_(None),
+                          Meeting.id == AgendaItem.meeting_id, Meeting.chair_id == principal.id)
+
+
+def _municipal_chair(principal: Principal) -> bool:
+    return principal.has_role(Role.chair) and principal.organisation_id == principal.municipality_id
+
+
 def case_conditions(principal: Principal) -> list:
     conditions = []
     if (municipality := principal.coordinated_municipality) is not None:
@@ -57,25 +68,33 @@ def case_conditions(principal: Principal) -> list:
         conditions.append(_membership(principal))
     if principal.has_role(Role.partner, Role.coordinator):
         conditions.append(_emergency_grant(principal))
+    # A chair has no cases of their own: the need to know comes from chairing a meeting whose agenda
+    # holds the case (DESIGN.md: the chair reads the cases on an agenda), in their own municipality only.
+    if _municipal_chair(principal):
+        conditions.append(and_(Case.municipality_id == principal.municipality_id, _chaired_agenda(principal)))
     return conditions
 
 
 def visible_cases(principal: Principal):
-    """Cases the principal may know of, each with whether their organisation takes part."""
+    """Cases the principal may know of, each with whether their organisation takes part and whether
+    the case is on the agenda of a meeting the principal chairs."""
     conditions = case_conditions(principal)
     where = or_(*conditions) if conditions else false()
     member = _membership(principal).label("is_member")
-    return select(Case, Person, member).join(Person, Person.id == Case.person_id).where(where)
+    chaired = _chaired_agenda(principal).label("on_chaired_agenda")
+    return select(Case, Person, member, chaired).join(Person, Person.id == Case.person_id).where(where)
 
 
 def can_read_case(session: Session, principal: Principal, case_id: uuid.UUID) -> bool:
     return session.exec(visible_cases(principal).where(Case.id == case_id)).first() is not None
 
 
-def _access(principal: Principal, case: Case, person: Person, is_member: bool) -> CaseAccess:
+def _access(principal: Principal, case: Case, person: Person, is_member: bool, chaired: bool) -> CaseAccess:
     if case.municipality_id == principal.coordinated_municipality:
         return CaseAccess(case, person, "full", bool(is_member), emergency=False)
     member = bool(is_member) and principal.has_role(Role.partner)
+    if chaired and _municipal_chair(principal) and case.municipality_id == principal.municipality_id:
+        return CaseAccess(case, person, "full", member, emergency=False)
     return CaseAccess(case, person, "partner", member, emergency=not member)
 
 

@@ -10,9 +10,13 @@ from sqlmodel import Session
 from app.auth.audit import write_system_event
 from app.config import Settings
 from app.models import (
+    Action,
+    AgendaAddendum,
+    AgendaItem,
     Case,
     CaseHistory,
     CaseMember,
+    ClosureProposal,
     EmergencyAccess,
     IdempotencyRecord,
     InformationItem,
@@ -59,8 +63,11 @@ def _erase_cases(session: Session, ids: list, erased: Erasure) -> None:
     items = select(InformationItem.item_id).where(InformationItem.case_id.in_(ids))
     session.execute(delete(ItemShare).where(ItemShare.item_id.in_(items)))
     erased.information_items += session.execute(delete(InformationItem).where(InformationItem.case_id.in_(ids))).rowcount
-    for model in (CaseMember, CaseHistory, EmergencyAccess):
+    for model in (CaseMember, CaseHistory, EmergencyAccess, Action, ClosureProposal):
         session.execute(delete(model).where(model.case_id.in_(ids)))
+    agenda_items = select(AgendaItem.id).where(AgendaItem.case_id.in_(ids))
+    session.execute(delete(AgendaAddendum).where(AgendaAddendum.agenda_item_id.in_(agenda_items)))
+    session.execute(delete(AgendaItem).where(AgendaItem.case_id.in_(ids)))
     erased.signals += _erase_signals(session, list(session.execute(select(Signal.id).where(Signal.case_id.in_(ids)))
                                                    .scalars()))
     erased.cases += session.execute(delete(Case).where(Case.id.in_(ids))).rowcount

@@ -4,11 +4,11 @@ import statistics as stats
 from collections import Counter
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import Session, func, select
 
 from app.auth.audit import Auditor
 from app.auth.principal import forbidden
-from app.models import Case, Role, Signal
+from app.models import AgendaItem, Case, Meeting, Role, Signal
 from app.models.audit import Operation
 from app.models.statistics import Breakdown, Statistics
 from app.services.suppression import suppress, suppress_total
@@ -23,6 +23,20 @@ def _municipality(auditor: Auditor):
         auditor.denied(Operation.read, "statistics", None, [], ACTIVITY)
         raise forbidden("Statistics are for the municipality's coordinator and privacy officer.")
     return p.municipality_id
+
+
+def _median(values: list[float], threshold: int) -> float | None:
+    return round(stats.median(values), 1) if len(values) >= threshold else None
+
+
+def _days_to_first_meeting(session: Session, municipality, since: datetime, until: datetime) -> list[float]:
+    """Per case opened in the period: days until the first meeting that started with it on the agenda."""
+    rows = session.exec(select(Case.created_at, func.min(Meeting.started_at))
+                        .join(AgendaItem, AgendaItem.case_id == Case.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
+                        .where(Case.municipality_id == municipality, Case.created_at >= since, Case.created_at < until,
+                               AgendaItem.removed_at.is_(None), Meeting.started_at.is_not(None))
+                        .group_by(Case.id, Case.created_at)).all()
+    return [max((started - opened).total_seconds(), 0) / 86400 for opened, started in rows]
 
 
 def compute(auditor: Auditor, since: datetime, until: datetime, threshold: int) -> Statistics:
@@ -46,7 +60,8 @@ def compute(auditor: Auditor, since: datetime, until: datetime, threshold: int) 
         signals_by_urgency=breakdown(row[2] for row in signals),
         signals_by_outcome=breakdown(row[3] for row in signals),
         cases_opened=suppress_total(len(cases), threshold), cases_by_status=breakdown(cases),
-        median_hours_to_triage=round(stats.median(hours), 1) if len(hours) >= threshold else None)
+        median_hours_to_triage=_median(hours, threshold),
+        median_days_to_first_meeting=_median(_days_to_first_meeting(session, municipality, since, until), threshold))
     auditor.allowed(Operation.read, "statistics", None, [], ACTIVITY,
                     {"since": since.isoformat(), "until": until.isoformat()})
     return result

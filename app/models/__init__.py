@@ -1,5 +1,6 @@
 """All table models, imported here so SQLModel.metadata knows every table (Alembic relies on it)."""
 
+from app.models.action import Action
 from app.models.audit import AuditEvent, AuditEventPerson, AuditSeal
 from app.models.base import metadata
 from app.models.case import Case, CaseHistory, CaseMember, CaseNumberSequence
@@ -7,12 +8,25 @@ from app.models.emergency import EmergencyAccess
 from app.models.idempotency import IdempotencyRecord
 from app.models.identity import ApiClient, LoginFailure, Role, Scope, User
 from app.models.item import InformationItem, ItemShare
+from app.models.meeting import (
+    AgendaAddendum,
+    AgendaItem,
+    ClosureProposal,
+    Meeting,
+    MeetingAttendee,
+)
 from app.models.organisation import Organisation, OrganisationKind
 from app.models.outbox import OutboxMessage, Subscription
 from app.models.person import MatchLock, Person
 from app.models.signal import Signal
 
 __all__ = [
+    "Action",
+    "AgendaAddendum",
+    "AgendaItem",
+    "ClosureProposal",
+    "Meeting",
+    "MeetingAttendee",
     "ApiClient",
     "AuditEvent",
     "AuditEventPerson",

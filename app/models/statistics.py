@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 
 class Breakdown(SQLModel):
@@ -23,3 +23,5 @@ class Statistics(SQLModel):
     cases_opened: int | None
     cases_by_status: Breakdown
     median_hours_to_triage: float | None
+    median_days_to_first_meeting: float | None = Field(
+        description="From a case's opening to the first meeting that started with it on the agenda")

@@ -1,0 +1,48 @@
+"""Actions (afspraken): agreed for a case, reported on by the owning organisation."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from app.auth.action_access import (
+    ActionCase,
+    ChangeableAction,
+    assigned_actions,
+    case_actions,
+)
+from app.auth.audit import AuditorDep
+from app.auth.case_access import ReadableCase
+from app.db import SessionDep
+from app.models.action import ActionCreate, ActionStatus, ActionUpdate, ActionView
+from app.pagination import Page, PageDep, encode_cursor
+from app.services import actions
+
+router = APIRouter(tags=["actions"])
+
+
+class ActionPage(Page[ActionView]):
+    """One page of actions, newest first."""
+
+
+@router.post("/cases/{id}/actions", status_code=201, response_model=ActionView, summary="Agree an action for a case")
+def create_action(access: ActionCase, data: ActionCreate, session: SessionDep, auditor: AuditorDep):
+    return actions.present(actions.assign(session, auditor, access, data), access.case)
+
+
+@router.get("/cases/{id}/actions", response_model=list[ActionView], summary="The actions of a case")
+def list_case_actions(access: ReadableCase, auditor: AuditorDep):
+    return [actions.present(a, access.case) for a in case_actions(auditor, access)]
+
+
+@router.get("/actions", response_model=ActionPage, summary="The actions your organisation owns")
+def list_assigned_actions(auditor: AuditorDep, page: PageDep,
+                          assignee: Annotated[Literal["me"], Query(description="`me`: your organisation's actions")],
+                          status: Annotated[ActionStatus | None, Query(description="Only this status")] = None):
+    found, more = assigned_actions(auditor, page, status)
+    cursor = encode_cursor(found[-1].action.created_at, found[-1].action.id) if more else None
+    return ActionPage(items=[actions.present(a.action, a.case) for a in found], next_cursor=cursor)
+
+
+@router.patch("/actions/{id}", response_model=ActionView, summary="Mark an action done or cancelled, with a result note")
+def finish_action(access: ChangeableAction, data: ActionUpdate, session: SessionDep, auditor: AuditorDep):
+    return actions.present(actions.finish(session, auditor, access, data), access.case)

@@ -1,0 +1,84 @@
+"""Actions: validation of what is agreed, who reports on them, and the caller's own list."""
+
+import uuid
+from datetime import date, timedelta
+
+from tests.case_helpers import API, add_member, new_case, organisation_id
+from tests.meeting_helpers import plan, user_id
+
+DUE = (date.today() + timedelta(days=5)).isoformat()
+
+
+def agree(client, auth, case_id: str, by: str = "coordinator", **body):
+    return client.post(f"{API}/cases/{case_id}/actions", headers=auth(by), json={"description": "Huisbezoek",
+                                                                                 "due_date": DUE} | body)
+
+
+def police_case(client, auth) -> tuple[dict, str]:
+    case = new_case(client, auth)
+    add_member(client, auth, case["id"], "POL")
+    return case, organisation_id(client, auth("coordinator"), "POL")
+
+
+def test_what_is_agreed_is_validated(client, auth, app):
+    case, police = police_case(client, auth)
+    care = organisation_id(client, auth("coordinator"), "GGZ")
+    assert agree(client, auth, case["id"], owner_organisation_id=care).status_code == 400
+    assert agree(client, auth, case["id"], owner_organisation_id=police,
+                 owner_user_id=user_id(app, "care")).status_code == 400
+    assert agree(client, auth, case["id"], owner_organisation_id=police,
+                 due_date=(date.today() - timedelta(days=1)).isoformat()).status_code == 400
+    assert agree(client, auth, case["id"], owner_organisation_id=police,
+                 agenda_item_id=str(uuid.uuid4())).status_code == 400
+    assert agree(client, auth, case["id"], owner_organisation_id=police, description="").status_code == 400
+    created = agree(client, auth, case["id"], owner_organisation_id=police, owner_user_id=user_id(app, "police"))
+    assert created.status_code == 201
+    body = created.json()
+    assert (body["status"], body["overdue"], body["case_number"]) == ("open", False, case["number"])
+    history = client.get(f"{API}/cases/{case['id']}/history", headers=auth("coordinator")).json()
+    assert history[-1]["change"] == "action_agreed"
+
+
+def test_the_owner_and_the_coordinator_report_on_an_action(client, auth):
+    case, police = police_case(client, auth)
+    add_member(client, auth, case["id"], "GGZ")
+    first = agree(client, auth, case["id"], owner_organisation_id=police).json()["id"]
+    second = agree(client, auth, case["id"], owner_organisation_id=police).json()["id"]
+    done = {"status": "done", "result_note": "Gesprek gevoerd."}
+    assert client.patch(f"{API}/actions/{first}", json=done, headers=auth("care")).status_code == 403
+    assert client.patch(f"{API}/actions/{first}", json={"status": "done"}, headers=auth("police")).status_code == 400
+    assert client.patch(f"{API}/actions/{first}", json={"status": "open", "result_note": "x"},
+                        headers=auth("police")).status_code == 400
+    response = client.patch(f"{API}/actions/{first}", json=done, headers=auth("police"))
+    assert (response.status_code, response.json()["status"], response.json()["result_note"]) == (
+        200, "done", "Gesprek gevoerd.")
+    assert client.patch(f"{API}/actions/{first}", json=done, headers=auth("police")).status_code == 409
+    cancelled = client.patch(f"{API}/actions/{second}", json={"status": "cancelled", "result_note": "Niet meer nodig."},
+                             headers=auth("coordinator"))
+    assert cancelled.json()["status"] == "cancelled"
+    listed = client.get(f"{API}/cases/{case['id']}/actions", headers=auth("care")).json()
+    assert [(a["id"], a["status"]) for a in listed] == [(first, "done"), (second, "cancelled")]
+
+
+def test_my_actions_are_my_organisations(client, auth):
+    case, police = police_case(client, auth)
+    own = agree(client, auth, case["id"], owner_organisation_id=police).json()["id"]
+    agree(client, auth, case["id"], owner_organisation_id=case["municipality_id"])
+    url = f"{API}/actions"
+    mine = client.get(url, params={"assignee": "me"}, headers=auth("police")).json()
+    assert [a["id"] for a in mine["items"]] == [own] and mine["next_cursor"] is None
+    assert client.get(url, params={"assignee": "me", "status": "done"}, headers=auth("police")).json()["items"] == []
+    assert len(client.get(url, params={"assignee": "me"}, headers=auth("coordinator")).json()["items"]) == 1
+    assert client.get(url, params={"assignee": "someone"}, headers=auth("police")).status_code == 400
+    assert client.get(url, headers=auth("police")).status_code == 400
+
+
+def test_the_chair_agrees_actions_only_while_the_case_is_on_an_open_meeting(client, auth, app):
+    case, police = police_case(client, auth)
+    assert agree(client, auth, case["id"], by="chair", owner_organisation_id=police).status_code == 404
+    meeting = plan(client, auth, app)
+    client.post(f"{API}/meetings/{meeting['id']}/agenda/build", headers=auth("chair"))
+    assert agree(client, auth, case["id"], by="chair", owner_organisation_id=police).status_code == 201
+    for status in ("in_progress", "closed"):
+        client.patch(f"{API}/meetings/{meeting['id']}", json={"status": status}, headers=auth("chair"))
+    assert agree(client, auth, case["id"], by="chair", owner_organisation_id=police).status_code == 403

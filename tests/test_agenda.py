@@ -1,0 +1,132 @@
+"""The agenda: what the build picks up, the chair's edits, minutes rules, and the printable document."""
+
+import uuid
+from datetime import date, timedelta
+
+from tests.case_helpers import API, add_member, new_case
+from tests.meeting_helpers import age_triage, persons_of_event, plan, set_status
+
+
+def build(client, auth, meeting_id: str, by: str = "chair") -> list[dict]:
+    response = client.post(f"{API}/meetings/{meeting_id}/agenda/build", headers=auth(by))
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def patch_case(client, auth, case_id: str, body: dict) -> None:
+    headers = auth("coordinator")
+    etag = client.get(f"{API}/cases/{case_id}", headers=headers).headers["etag"]
+    assert client.patch(f"{API}/cases/{case_id}", json=body, headers=headers | {"If-Match": etag}).status_code == 200
+
+
+def item(client, auth, meeting_id: str, item_id: str, body: dict, by: str = "chair", **headers):
+    return client.patch(f"{API}/meetings/{meeting_id}/agenda/items/{item_id}", json=body, headers=auth(by) | headers)
+
+
+def test_the_build_picks_up_reviews_overdue_actions_and_closure_proposals(client, auth, app):
+    review, overdue, proposed, quiet, earlier = (new_case(client, auth, name=n, bsn=None)
+                                                  for n in ("Ria Review", "Otto Overdue", "Ans Afsluiten",
+                                                            "Stil Geval", "Eerder Besproken"))
+    age_triage(app, [c["signal_id"] for c in (review, overdue, proposed, quiet)], days=30)
+    plan(client, auth, app, hours=-24 * 20)  # an earlier meeting: what was triaged before it is not new
+    age_triage(app, [earlier["signal_id"]], days=3)
+    meeting = plan(client, auth, app, hours=24 * 10)
+    patch_case(client, auth, review["id"], {"next_review_date": (date.today() + timedelta(days=5)).isoformat()})
+    patch_case(client, auth, quiet["id"], {"next_review_date": (date.today() + timedelta(days=30)).isoformat()})
+    client.post(f"{API}/cases/{overdue['id']}/actions", headers=auth("coordinator"), json={
+        "description": "Bellen", "owner_organisation_id": overdue["municipality_id"],
+        "due_date": (date.today() + timedelta(days=2)).isoformat()})
+    proposal = client.post(f"{API}/cases/{proposed['id']}/closure-proposals", headers=auth("coordinator"),
+                           json={"reason": "Doelen zijn bereikt."})
+    assert proposal.status_code == 201
+    assert client.post(f"{API}/cases/{proposed['id']}/closure-proposals", headers=auth("coordinator"),
+                       json={"reason": "Nog een keer voorstellen."}).status_code == 409
+
+    items = build(client, auth, meeting["id"])
+    assert [(i["case_number"], i["kind"], i["position"]) for i in items] == [
+        (proposed["number"], "closure_proposal", 1), (earlier["number"], "new_signal", 2),
+        (overdue["number"], "overdue_actions", 3), (review["number"], "review", 4)]
+    assert items[0]["reason"] == "proposed for closure: Doelen zijn bereikt."
+    assert items[2]["reason"].startswith("action overdue since ")
+    assert build(client, auth, meeting["id"]) == items
+
+
+def test_the_chair_removes_adds_reorders_and_marks_urgent(client, auth, app):
+    first, second, third = (new_case(client, auth, name=n, bsn=None) for n in ("Een", "Twee", "Drie"))
+    meeting = plan(client, auth, app)
+    items = build(client, auth, meeting["id"])
+    assert len(items) == 3
+    url = f"{API}/meetings/{meeting['id']}/agenda/items"
+    assert client.delete(f"{url}/{items[0]['id']}", headers=auth("chair")).status_code == 204
+    assert [i["case_number"] for i in build(client, auth, meeting["id"])] == [second["number"], third["number"]]
+
+    readded = client.post(url, json={"case_id": first["id"], "reason": "Toch bespreken.", "urgent": True},
+                          headers=auth("chair"))
+    assert readded.status_code == 201
+    assert client.post(url, json={"case_id": first["id"]}, headers=auth("chair")).status_code == 409
+    assert client.post(url, json={"case_id": str(uuid.uuid4())}, headers=auth("chair")).status_code == 400
+    moved = item(client, auth, meeting["id"], readded.json()["items"][2]["id"], {"position": 1})
+    assert [(i["case_number"], i["position"], i["urgent"], i["kind"]) for i in moved.json()["items"]] == [
+        (first["number"], 1, True, "case_discussion"), (second["number"], 2, False, "new_signal"),
+        (third["number"], 3, False, "new_signal")]
+
+
+def test_minutes_and_decisions_while_the_meeting_runs(client, auth, app):
+    case = new_case(client, auth)
+    meeting = plan(client, auth, app)
+    item_id = build(client, auth, meeting["id"])[0]["id"]
+    assert item(client, auth, meeting["id"], item_id, {"minutes": "Te vroeg."}).status_code == 409
+    etag = client.get(f"{API}/meetings/{meeting['id']}", headers=auth("chair")).headers["etag"]
+    set_status(client, auth, meeting["id"], "in_progress")
+    assert item(client, auth, meeting["id"], item_id, {"minutes": "Verouderd."}, **{"If-Match": etag}).status_code == 412
+    assert item(client, auth, meeting["id"], item_id, {"decision": "close_case"}).status_code == 400
+    assert item(client, auth, meeting["id"], item_id, {"decision": "not_a_decision"}).status_code == 400
+    decided = item(client, auth, meeting["id"], item_id, {"minutes": "Besproken.", "decision": "request_assessment"})
+    recorded = decided.json()["items"][0]
+    assert (recorded["decision"], recorded["minutes"]) == ("request_assessment", "Besproken.")
+    assert client.patch(f"{API}/meetings/{meeting['id']}", json={"status": "planned"},
+                        headers=auth("chair")).status_code == 409
+    set_status(client, auth, meeting["id"], "closed")
+    assert client.patch(f"{API}/meetings/{meeting['id']}", json={"location": "Elders"},
+                        headers=auth("chair")).status_code == 409
+    assert client.get(f"{API}/cases/{case['id']}", headers=auth("coordinator")).json()["status"] == "intake"
+
+
+def printable(client, auth, app):
+    member = new_case(client, auth, name="Jan de Vries")
+    other = new_case(client, auth, name="Piet <b>Bakker</b>", bsn=None)
+    add_member(client, auth, member["id"], "POL")
+    meeting = plan(client, auth, app, location="Zaal <script>alert(1)</script>")
+    build(client, auth, meeting["id"])
+    client.post(f"{API}/cases/{member['id']}/actions", headers=auth("coordinator"), json={
+        "description": "Huisbezoek & gesprek", "owner_organisation_id": member["municipality_id"],
+        "due_date": date.today().isoformat()})
+    return member, other, meeting
+
+
+def test_the_printable_agenda_is_the_partners_need_to_know_view(client, auth, app):
+    member, other, meeting = printable(client, auth, app)
+    response = client.get(f"{API}/meetings/{meeting['id']}/agenda", headers=auth("police") | {"Accept": "text/html"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert page.startswith("<!DOCTYPE html>") and "<h1>Agenda casusoverleg</h1>" in page
+    assert "<h2>Nieuwe signalen</h2>" in page and meeting["starts_at"][:10] in page
+    assert "Politie Midden-Nederland" in page and "GGZ Utrecht" in page
+    assert "Jan de Vries" in page and "Huisbezoek &amp; gesprek" in page
+    assert other["number"] in page and "Piet" not in page and "afgeschermd" in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert page.index(member["number"]) < page.index(other["number"])
+    assert persons_of_event(app, response.headers["x-request-id"], "agenda") == {member["person"]["pseudonym"]}
+
+
+def test_the_chair_prints_every_item_escaped_and_markdown_too(client, auth, app):
+    member, other, meeting = printable(client, auth, app)
+    url = f"{API}/meetings/{meeting['id']}/agenda"
+    page = client.get(url, headers=auth("chair") | {"Accept": "text/html"}).text
+    assert "Piet &lt;b&gt;Bakker&lt;/b&gt;" in page and "afgeschermd" not in page
+    response = client.get(url, headers=auth("care") | {"Accept": "text/markdown"})
+    assert response.headers["content-type"].startswith("text/markdown")
+    text = response.text
+    assert text.startswith("# Agenda casusoverleg\n") and "## Nieuwe signalen" in text
+    assert "Jan" not in text and "Piet" not in text and text.count("afgeschermd") == 2
+    assert client.get(url, headers=auth("care") | {"Accept": "application/json"}).json()["items"][0]["view"] == "redacted"

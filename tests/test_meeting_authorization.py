@@ -1,0 +1,130 @@
+"""Who may do what with meetings, agendas and actions: every endpoint × role × relationship, from one table."""
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+from tests.case_helpers import API, add_member, new_case, organisation_id
+from tests.factories import arnhem_coordinator
+from tests.meeting_helpers import plan, set_status, user_id
+from tests.test_case_authorization import last_outcome
+
+PERSON_NAME = "Jan de Vries"
+# The setup: Jan's case (Politie takes part) is on the agenda of a meeting chaired by `chair` that
+# Politie and GGZ attend; Politie owns an action in the case; a second case is not on the agenda.
+# Rows: caller and relation (attending | not_attending | other municipality | unknown ids);
+#   agenda: the view of Jan's item in a 200 agenda ("-": none); meets: whether the caller's meeting
+#   list shows the setup meeting. Cells: status, then the request's last audit outcome (a/d/e, "-": none).
+# Columns are the ENDPOINTS below; addn is run after the meeting closed.
+MATRIX = """
+caller             relation      agenda   meets | mlist plan mread mpatch agnd build additm patchi delitm addn  prop  aclst acnew mine  acpat
+coordinator        attending     full     y     | 200a 201a 200a  200a   200a 200a  201a   200a   204a   201a  201a  200a  201a  200a  200a
+coordinator        unknown       -        n     | 200a 201a 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  200a  404d
+chair              attending     full     y     | 200a 201a 200a  200a   200a 200a  201a   200a   204a   201a  403d  200a  201a  403d  403d
+police             attending     full     y     | 200a 403d 200a  403d   200a 403d  403d   403d   403d   403d  403d  200a  403d  200a  200a
+care               attending     redacted y     | 200a 403d 200a  403d   200a 403d  403d   403d   403d   403d  404d  404d  404d  200a  404d
+youthworker        not_attending -        n     | 200a 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  200a  404d
+teacher            not_attending -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d
+expert             not_attending -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d
+privacy            not_attending -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d
+admin              not_attending -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d
+arnhem-coordinator other         -        n     | 200a 400- 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  200a  404d
+arnhem-system      other         -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d
+"""
+
+M = "/meetings/{meeting}"
+ENDPOINTS = {
+    "mlist": ("GET", "/meetings", None),
+    "plan": ("POST", "/meetings", lambda c: c["plan_body"]),
+    "mread": ("GET", M, None),
+    "mpatch": ("PATCH", M, lambda c: {"location": "Wijkbureau Overvecht"}),
+    "agnd": ("GET", M + "/agenda", None),
+    "build": ("POST", M + "/agenda/build", None),
+    "additm": ("POST", M + "/agenda/items", lambda c: {"case_id": c["other_case"], "urgent": True}),
+    "patchi": ("PATCH", M + "/agenda/items/{item}", lambda c: {"position": 1, "urgent": True}),
+    "delitm": ("DELETE", M + "/agenda/items/{item}", None),
+    "addn": ("POST", M + "/agenda/items/{item}/addenda", lambda c: {"text": "Aanvulling op het verslag."}),
+    "prop": ("POST", "/cases/{case}/closure-proposals", lambda c: {"reason": "Doelen van de aanpak zijn bereikt."}),
+    "aclst": ("GET", "/cases/{case}/actions", None),
+    "acnew": ("POST", "/cases/{case}/actions", lambda c: {"description": "Huisbezoek", "due_date": c["due"],
+                                                          "owner_organisation_id": c["police_org"]}),
+    "mine": ("GET", "/actions?assignee=me", None),
+    "acpat": ("PATCH", "/actions/{action}", lambda c: {"status": "done", "result_note": "Gesprek gevoerd."}),
+}
+
+
+def _parse(matrix: str) -> list:
+    lines = matrix.strip().splitlines()
+    columns = lines[0].split("|")[1].split()
+    assert columns == list(ENDPOINTS), "table columns and ENDPOINTS differ"
+    rows = []
+    for line in lines[1:]:
+        left, right = line.split("|")
+        caller, relation, agenda, meets = left.split()
+        for endpoint, cell in zip(columns, right.split(), strict=True):
+            expected = {"status": int(cell[:3]), "outcome": {"a": "allowed", "d": "denied", "-": None}[cell[3]],
+                        "agenda": None if agenda == "-" else agenda, "meets": meets == "y"}
+            rows.append(pytest.param(caller, relation, endpoint, expected, id=f"{endpoint}-{caller}-{relation}"))
+    return rows
+
+
+def headers_for(app, auth, caller: str) -> dict[str, str]:
+    if caller == "arnhem-system":
+        return auth.client("arnhem-system")
+    if caller == "arnhem-coordinator":
+        return arnhem_coordinator(app, auth)
+    return auth(caller)
+
+
+def build(client, auth, app, relation: str, endpoint: str) -> dict:
+    coordinator = auth("coordinator")
+    case = new_case(client, auth, name=PERSON_NAME)
+    add_member(client, auth, case["id"], "POL")
+    meeting = plan(client, auth, app)
+    built = client.post(f"{API}/meetings/{meeting['id']}/agenda/build", headers=coordinator).json()
+    police_org = organisation_id(client, coordinator, "POL")
+    due = (date.today() + timedelta(days=7)).isoformat()
+    action = client.post(f"{API}/cases/{case['id']}/actions", headers=coordinator,
+                         json={"description": "Gesprek", "owner_organisation_id": police_org, "due_date": due})
+    other = new_case(client, auth, name="Piet Bakker", bsn=None)
+    ctx = {"meeting": meeting["id"], "item": built["items"][0]["id"], "case": case["id"], "other_case": other["id"],
+           "action": action.json()["id"], "police_org": police_org, "due": due, "plan_body": {
+               "starts_at": meeting["starts_at"], "chair_id": user_id(app, "chair"),
+               "attending_organisation_ids": meeting["attending_organisation_ids"]}}
+    if endpoint == "addn":
+        set_status(client, auth, meeting["id"], "in_progress")
+        set_status(client, auth, meeting["id"], "closed")
+    if relation == "unknown":
+        ctx |= {k: str(uuid.uuid4()) for k in ("meeting", "item", "case", "action")}
+    return ctx
+
+
+def body_checks(endpoint: str, body, ctx: dict, caller: str, expected: dict) -> None:
+    if endpoint == "mlist":
+        assert (ctx["meeting"] in [m["id"] for m in body["items"]]) is expected["meets"]
+    elif endpoint in ("agnd", "build", "additm", "patchi"):
+        views = {i["id"]: i["view"] for i in body["items"]}
+        assert views[ctx["item"]] == expected["agenda"]
+    elif endpoint == "mine":
+        assert [a["id"] for a in body["items"]] == ([ctx["action"]] if caller == "police" else [])
+    elif endpoint == "acpat":
+        assert (body["id"], body["status"]) == (ctx["action"], "done")
+
+
+@pytest.mark.parametrize(("caller", "relation", "endpoint", "expected"), _parse(MATRIX))
+def test_meeting_authorization(client, auth, app, caller, relation, endpoint, expected):
+    ctx = build(client, auth, app, relation, endpoint)
+    method, path, body = ENDPOINTS[endpoint]
+    response = client.request(method, API + path.format(**ctx), headers=headers_for(app, auth, caller),
+                              json=body(ctx) if body else None)
+
+    assert response.status_code == expected["status"], response.text
+    if response.status_code < 300 and response.status_code != 204:
+        body_checks(endpoint, response.json(), ctx, caller, expected)
+        assert (PERSON_NAME in response.text) is (expected["agenda"] == "full" and endpoint in
+                                                  ("agnd", "build", "additm", "patchi")), "person shown or hidden wrongly"
+    elif response.status_code >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+        assert PERSON_NAME not in response.text
+    assert last_outcome(app, response.headers["x-request-id"]) == expected["outcome"]

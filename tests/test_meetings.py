@@ -1,0 +1,110 @@
+"""The weekly case conference end to end, and the meeting lifecycle."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from tests.case_helpers import API, add_member, new_case, organisation_id
+from tests.meeting_helpers import (
+    age_triage,
+    persons_of_event,
+    plan,
+    set_status,
+    user_id,
+)
+
+
+def agenda(client, headers, meeting_id: str) -> dict:
+    response = client.get(f"{API}/meetings/{meeting_id}/agenda", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def items_by_case(body: dict) -> dict:
+    return {i["case_number"]: i for i in body["items"]}
+
+
+def test_a_whole_week(client, auth, app):
+    # Monday–Friday: signals come in and are triaged into cases; Politie takes part in Jan's case only.
+    jan = new_case(client, auth, name="Jan de Vries")
+    piet = new_case(client, auth, name="Piet Bakker", bsn=None)
+    add_member(client, auth, jan["id"], "POL")
+    age_triage(app, [jan["signal_id"], piet["signal_id"]], days=2)
+    week1, week2 = (m for m in _series(client, auth, app))
+
+    # The chair builds the agenda, twice: nothing is duplicated.
+    built = client.post(f"{API}/meetings/{week1['id']}/agenda/build", headers=auth("chair")).json()
+    again = client.post(f"{API}/meetings/{week1['id']}/agenda/build", headers=auth("chair")).json()
+    assert [(i["case_number"], i["kind"]) for i in built["items"]] == [(jan["number"], "new_signal"),
+                                                                     (piet["number"], "new_signal")]
+    assert again["items"] == built["items"]
+
+    # Politie sees its own case in full and Piet only as a placeholder; the audit names only Jan.
+    response = client.get(f"{API}/meetings/{week1['id']}/agenda", headers=auth("police"))
+    police_view = items_by_case(response.json())
+    assert police_view[jan["number"]]["person"]["name"] == "Jan de Vries"
+    assert police_view[piet["number"]] == {"view": "redacted", "id": police_view[piet["number"]]["id"],
+                                           "position": 2, "kind": "new_signal", "case_number": piet["number"]}
+    assert "Piet" not in response.text
+    assert persons_of_event(app, response.headers["x-request-id"], "agenda") == {jan["person"]["pseudonym"]}
+
+    # The meeting runs: minutes, decisions, an action for Politie due before next week's meeting.
+    set_status(client, auth, week1["id"], "in_progress")
+    items = items_by_case(agenda(client, auth("chair"), week1["id"]))
+    record(client, auth, week1["id"], items[jan["number"]]["id"],
+           {"minutes": "Politie spreekt Jan aan.", "decision": "continue_approach"})
+    record(client, auth, week1["id"], items[piet["number"]]["id"],
+           {"minutes": "Geen zorgen meer.", "decision": "close_case", "closure_reason": "Zorgen zijn weggenomen."})
+    due = (date.today() + timedelta(days=3)).isoformat()
+    action = client.post(f"{API}/cases/{jan['id']}/actions", headers=auth("chair"), json={
+        "description": "Gesprek met Jan en ouders", "owner_organisation_id": organisation_id(client, auth("police"), "POL"),
+        "owner_user_id": user_id(app, "police"), "due_date": due, "agenda_item_id": items[jan["number"]]["id"]})
+    assert action.status_code == 201, action.text
+
+    # The meeting closes: Piet's case is closed through the case's transition rules; minutes are final.
+    set_status(client, auth, week1["id"], "closed")
+    piet_case = client.get(f"{API}/cases/{piet['id']}", headers=auth("coordinator")).json()
+    assert (piet_case["status"], piet_case["closure_reason"]) == ("closed", "Zorgen zijn weggenomen.")
+    history = client.get(f"{API}/cases/{piet['id']}/history", headers=auth("coordinator")).json()
+    assert history[-1]["details"]["status"] == ["intake", "closed"]
+    late = client.patch(f"{API}/meetings/{week1['id']}/agenda/items/{items[jan['number']]['id']}",
+                        json={"minutes": "Achteraf anders."}, headers=auth("chair"))
+    assert late.status_code == 409
+    addendum = client.post(f"{API}/meetings/{week1['id']}/agenda/items/{items[jan['number']]['id']}/addenda",
+                           json={"text": "Ouders waren ook aanwezig."}, headers=auth("chair"))
+    assert addendum.status_code == 201 and addendum.json()["author_name"] == "chair"
+
+    # Politie's action is open and not yet overdue; a new signal comes in for someone else.
+    mine = client.get(f"{API}/actions", params={"assignee": "me"}, headers=auth("police")).json()["items"]
+    assert [(a["id"], a["status"], a["overdue"]) for a in mine] == [(action.json()["id"], "open", False)]
+    kees = new_case(client, auth, name="Kees Jansen", bsn=None)
+
+    # Next week: the overdue action brings Jan back, Kees is new, Piet's closed case is gone.
+    built = client.post(f"{API}/meetings/{week2['id']}/agenda/build", headers=auth("coordinator")).json()
+    assert [(i["case_number"], i["kind"]) for i in built["items"]] == [(kees["number"], "new_signal"),
+                                                                     (jan["number"], "overdue_actions")]
+    jan_item = items_by_case(built)[jan["number"]]
+    assert [a["overdue"] for a in jan_item["open_actions"]] == [True]
+    assert jan_item["last_decision"]["decision"] == "continue_approach"
+    police_view = items_by_case(agenda(client, auth("police"), week2["id"]))
+    assert police_view[kees["number"]]["view"] == "redacted" and police_view[jan["number"]]["view"] == "full"
+
+
+def _series(client, auth, app):
+    first = plan(client, auth, app, hours=-1, repeat_weekly=2)
+    series = client.get(f"{API}/meetings", params={"seriesId": first["series_id"]}, headers=auth("chair")).json()
+    assert [m["id"] for m in series["items"]][-1] == first["id"] and len(series["items"]) == 2
+    return sorted(series["items"], key=lambda m: m["starts_at"])
+
+
+def record(client, auth, meeting_id: str, item_id: str, body: dict) -> None:
+    response = client.patch(f"{API}/meetings/{meeting_id}/agenda/items/{item_id}", json=body, headers=auth("chair"))
+    assert response.status_code == 200, response.text
+
+
+def test_weekly_series_is_bounded(client, auth, app):
+    for count in (1, 53):
+        body = {"starts_at": datetime.now(UTC).isoformat(), "chair_id": user_id(app, "chair"), "repeat_weekly": count}
+        assert client.post(f"{API}/meetings", json=body, headers=auth("coordinator")).status_code == 400
+    meeting = plan(client, auth, app, repeat_weekly=3, by="chair")
+    series = client.get(f"{API}/meetings", params={"seriesId": meeting["series_id"]}, headers=auth("coordinator"))
+    starts = sorted(datetime.fromisoformat(m["starts_at"]) for m in series.json()["items"])
+    assert [b - a for a, b in zip(starts, starts[1:], strict=False)] == [timedelta(weeks=1)] * 2
