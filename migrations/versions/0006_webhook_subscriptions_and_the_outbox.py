@@ -1,7 +1,7 @@
 """Webhook subscriptions and the transactional outbox their deliveries (and other messages) go through.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-23 10:38:26.082700
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0006'
-down_revision: str | None = '0003'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
