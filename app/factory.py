@@ -24,6 +24,7 @@ from app.routers import (
     persons,
     signals,
     statistics,
+    subscriptions,
 )
 
 
@@ -35,6 +36,7 @@ def _api_router() -> APIRouter:
     secured.include_router(auth.router)
     for module in (signals, persons, cases, items, organisations, emergency, audit, statistics):
         secured.include_router(module.router)
+    secured.include_router(subscriptions.router)
     api.include_router(secured)
     return api
 
