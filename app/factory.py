@@ -26,6 +26,7 @@ from app.routers import (
     persons,
     signals,
     statistics,
+    subscriptions,
 )
 
 
@@ -37,6 +38,7 @@ def _api_router() -> APIRouter:
     secured.include_router(auth.router)
     for module in (signals, persons, cases, items, organisations, emergency, audit, statistics, meetings, actions):
         secured.include_router(module.router)
+    secured.include_router(subscriptions.router)
     api.include_router(secured)
     return api
 

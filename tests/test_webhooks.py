@@ -189,3 +189,18 @@ def test_the_command_delivers_what_is_due_and_exits(receiver, tmp_path, monkeypa
     assert result.exit_code == 0 and result.output.strip() == "1 delivered, 0 retry, 0 dead"
     assert len(receiver.deliveries) == 1
     assert runner.invoke(cli, ["webhooks", "deliver", "--once"]).output.strip() == "0 delivered, 0 retry, 0 dead"
+
+
+def test_a_submitted_signal_notifies_its_municipality_in_the_same_transaction(app, client, auth, receiver):
+    from tests.factories import signal_body, submit
+
+    add_subscription(app, receiver.url)
+    signal = submit(client, auth("teacher"))
+    [message] = messages(app)
+    assert message.payload["data"] == {"resource_type": "signal", "resource_id": signal["id"],
+                                       "href": f"/api/v1/signals/{signal['id']}"}
+    replay = {"Idempotency-Key": "k-1", **auth("teacher")}
+    for _ in range(2):
+        client.post("/api/v1/signals", json=signal_body(), headers=replay)
+    refused = client.post("/api/v1/signals", json=signal_body(categories=[]), headers=auth("teacher"))
+    assert refused.status_code == 400 and len(messages(app)) == 2, "one per new signal, none for a replay"

@@ -23,6 +23,7 @@ class Operation(StrEnum):
     create = "create"
     update = "update"
     search = "search"
+    delete = "delete"
 
 
 class Outcome(StrEnum):

@@ -8,10 +8,12 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import field_validator
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, created_at_field, id_field, utcnow
+from app.validation import Text
 
 
 class WebhookEvent(StrEnum):
@@ -63,3 +65,53 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_at_field()
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SubscriptionCreate(SQLModel):
+    model_config = {"extra": "forbid"}
+
+    callback_url: Text(2000) = Field(description="https URL that receives the events (POST, signed)")
+    events: list[WebhookEvent] = Field(min_length=1, max_length=len(WebhookEvent))
+
+    @field_validator("events")
+    @classmethod
+    def _unique(cls, value: list[WebhookEvent]) -> list[WebhookEvent]:
+        if len(set(value)) != len(value):
+            raise ValueError("events must not repeat")
+        return value
+
+
+class SubscriptionPublic(SQLModel):
+    id: uuid.UUID
+    callback_url: str
+    events: list[WebhookEvent]
+    key_id: str = Field(description="Sent as webhook-key-id with every delivery signed by this secret")
+    created_at: datetime
+
+
+class SubscriptionCreated(SubscriptionPublic):
+    secret: str = Field(description="Signing secret (whsec_…): shown only in this response; store it safely")
+
+
+class DeliveryPublic(SQLModel):
+    """One event for a subscription and how its delivery went; `id` is the event id (webhook-id)."""
+
+    id: uuid.UUID
+    event_type: WebhookEvent
+    resource_type: str
+    resource_id: uuid.UUID
+    status: MessageStatus
+    attempts: int
+    next_attempt_at: datetime | None = Field(description="When the next attempt is due, while pending")
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+    @classmethod
+    def of(cls, message: OutboxMessage) -> "DeliveryPublic":
+        data = message.payload["data"]
+        pending = message.status == MessageStatus.pending
+        return cls(id=message.id, event_type=message.payload["type"], resource_type=data["resource_type"],
+                   resource_id=data["resource_id"], status=message.status, attempts=message.attempts,
+                   next_attempt_at=message.next_attempt_at if pending else None, last_error=message.last_error,
+                   created_at=message.created_at, delivered_at=message.delivered_at)

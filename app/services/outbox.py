@@ -5,17 +5,20 @@ Contract:
 - `notify(session, *, organisation_id, event_type, resource_type, resource_id) -> None`
   Call it in the same transaction as the change. Writes one webhook message per active subscription
   of `organisation_id` that subscribed to `event_type` (a `WebhookEvent` value: `signal.received`,
-  `referral.received`, `referral.status_changed`, `action.assigned`). The event carries its id,
-  type, time, the resource's type and id and the API path to fetch it; never personal data, so the
-  receiver reads the details through the API, where access checks and audit apply.
+  `referral.received`, `referral.status_changed`, `action.assigned`); `resource_type` is a key of
+  `RESOURCE_PATHS` (`signal`, `referral`, `action`). The event carries its id, type, time, the
+  resource's type and id and the API path to fetch it; never personal data, so the receiver reads
+  the details through the API, where access checks and audit apply.
 - `enqueue(session, *, kind, payload, subscription_id=None) -> OutboxMessage`
   Any other kind of message (e.g. a referral document for another registry). Same transaction
-  rule; `payload` is JSON and is stored as it is.
+  rule. `payload` is JSON without personal data (the outbox is not access-controlled like cases):
+  store ids, and let the deliverer load what it sends at delivery time.
 - `register_deliverer(kind, fn)` with `fn(session, message, http_client: httpx.Client) -> None`:
   performs one delivery of `message` or raises `DeliveryFailed(reason)` (retried with backoff,
   dead after WEBHOOK_MAX_ATTEMPTS) or `DeliveryFailed(reason, permanent=True)` (dead at once).
   `reason` is stored and shown to the subscriber: say what failed, never include a response body.
   `fn` must not commit; the worker commits the outcome and rolls back `fn`'s writes on failure.
+  `session.info["settings"]` holds the worker's `Settings`.
   Delivery is at least once: receivers deduplicate on the message id. The `http_client` refuses
   redirects and, unless WEBHOOK_ALLOW_PRIVATE_TARGETS, connections to private addresses. Register
   at import time of your module and list the module in `app.services.delivery.DELIVERER_MODULES`.

@@ -11,6 +11,7 @@ from app.auth.principal import forbidden
 from app.auth.signal_access import SignalAccess
 from app.models import Signal
 from app.models.audit import Operation
+from app.models.outbox import WebhookEvent
 from app.models.person import PersonPublic
 from app.models.signal import (
     REPORTER_STATUS,
@@ -21,7 +22,7 @@ from app.models.signal import (
     SignalStatus,
     SubjectReported,
 )
-from app.services import idempotency, persons
+from app.services import idempotency, outbox, persons
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ def create_signal(session: Session, auditor: Auditor, secret: str, data: SignalC
     session.add(signal)
     session.flush()
     auditor.allowed(Operation.create, "signal", signal.id, [person.pseudonym], "signal-intake")
+    outbox.notify(session, organisation_id=signal.municipality_id, event_type=WebhookEvent.signal_received,
+                  resource_type="signal", resource_id=signal.id)
     return SignalAccess(signal, person, "reporter")
 
 

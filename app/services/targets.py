@@ -72,7 +72,12 @@ class _PublicOnlyBackend(httpcore.SyncBackend):
             addresses = public_addresses(host, port)
         except TargetRefused as exc:
             raise httpcore.ConnectError(str(exc)) from exc
-        return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+        for address in addresses[:-1]:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError:
+                continue
+        return super().connect_tcp(addresses[-1], port, timeout, local_address, socket_options)
 
 
 class _PublicOnlyTransport(httpx.HTTPTransport):

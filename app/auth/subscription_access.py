@@ -1,0 +1,69 @@
+"""Webhook subscriptions and their deliveries: managed per organisation, by its administrator or by
+its system with scope webhooks:manage. Another organisation's subscription does not exist for you."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Path
+from sqlmodel import select
+
+from app.auth.audit import Auditor, AuditorDep
+from app.auth.principal import Principal, forbidden
+from app.errors import not_found
+from app.models import OutboxMessage, Role, Scope, Subscription
+from app.models.audit import Operation
+from app.pagination import PageParams, keyset
+
+ACTIVITY = "webhook-management"
+_OPERATIONS = {"GET": Operation.read, "DELETE": Operation.delete, "POST": Operation.update}
+
+
+def require_manager(auditor: Auditor, operation: Operation, resource_id=None) -> Principal:
+    principal = auditor.principal
+    if not (principal.has_role(Role.admin) or principal.has_scope(Scope.webhooks_manage)):
+        auditor.denied(operation, "subscription", resource_id, [], ACTIVITY)
+        raise forbidden("Subscriptions are managed by the administrator or a system with scope webhooks:manage.")
+    return principal
+
+
+def _own(principal: Principal):
+    return select(Subscription).where(Subscription.organisation_id == principal.organisation_id,
+                                      Subscription.active)
+
+
+def list_subscriptions(auditor: Auditor, page: PageParams) -> tuple[list[Subscription], bool]:
+    principal = require_manager(auditor, Operation.list)
+    rows = list(auditor.session.exec(keyset(_own(principal), page, Subscription.created_at, Subscription.id)).all())
+    return rows[: page.size], len(rows) > page.size
+
+
+def own_subscription(id: Annotated[uuid.UUID, Path(description="Subscription id")], auditor: AuditorDep) -> Subscription:
+    operation = _OPERATIONS[auditor.request.method]
+    principal = require_manager(auditor, operation, id)
+    subscription = auditor.session.exec(_own(principal).where(Subscription.id == id)).first()
+    if subscription is None:
+        auditor.denied(operation, "subscription", id, [], ACTIVITY)
+        raise not_found()
+    return subscription
+
+
+OwnSubscription = Annotated[Subscription, Depends(own_subscription)]
+
+
+def list_deliveries(auditor: Auditor, subscription: Subscription, page: PageParams) -> tuple[list[OutboxMessage], bool]:
+    query = select(OutboxMessage).where(OutboxMessage.subscription_id == subscription.id)
+    rows = list(auditor.session.exec(keyset(query, page, OutboxMessage.created_at, OutboxMessage.id)).all())
+    return rows[: page.size], len(rows) > page.size
+
+
+def own_delivery(subscription: OwnSubscription,
+                 delivery_id: Annotated[uuid.UUID, Path(description="Delivery (event) id")],
+                 auditor: AuditorDep) -> OutboxMessage:
+    message = auditor.session.get(OutboxMessage, delivery_id)
+    if message is None or message.subscription_id != subscription.id:
+        auditor.denied(Operation.update, "webhook_delivery", delivery_id, [], ACTIVITY)
+        raise not_found()
+    return message
+
+
+OwnDelivery = Annotated[OutboxMessage, Depends(own_delivery)]
