@@ -1,9 +1,20 @@
 """Demo data: the Utrecht network, its users and Arnhem's system. Never on a database with real data."""
 
+import uuid
+from datetime import UTC, datetime, timedelta
+
 from argon2 import PasswordHasher
 from sqlmodel import Session, func, select
 
-from app.models import Organisation, OrganisationKind, Role, Scope, User
+from app.models import (
+    Meeting,
+    MeetingAttendee,
+    Organisation,
+    OrganisationKind,
+    Role,
+    Scope,
+    User,
+)
 from app.services import accounts
 
 K = OrganisationKind
@@ -58,4 +69,21 @@ def seed(session: Session, hasher: PasswordHasher, password: str) -> bool:
         accounts.create_user(session, hasher, username, display, by_code[code], roles, password, demo=True)
     client_id, code, scopes = CLIENT
     accounts.create_client(session, hasher, client_id, by_code[code], scopes, secret=password)
+    _plan_weekly_conference(session, by_code)
     return True
+
+
+def _plan_weekly_conference(session: Session, by_code: dict[str, Organisation]) -> None:
+    """Four weekly case conferences from next Monday, so the agenda can be built once signals are triaged."""
+    session.flush()
+    chair = session.exec(select(User).where(User.username == "chair")).one()
+    today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    monday = today + timedelta(days=7 - today.weekday())
+    series = uuid.uuid4()
+    for week in range(4):
+        meeting = Meeting(municipality_id=by_code["UTR"].id, series_id=series, starts_at=monday + timedelta(weeks=week),
+                          chair_id=chair.id, location="Zorg- en Veiligheidshuis Utrecht", created_by=chair.id)
+        session.add(meeting)
+        session.flush()
+        session.add_all(MeetingAttendee(meeting_id=meeting.id, organisation_id=by_code[c].id)
+                        for c in ("UTR", "POL", "OM", "GGZ", "JOU"))

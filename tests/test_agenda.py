@@ -130,3 +130,5 @@ def test_the_chair_prints_every_item_escaped_and_markdown_too(client, auth, app)
     assert text.startswith("# Agenda casusoverleg\n") and "## Nieuwe signalen" in text
     assert "Jan" not in text and "Piet" not in text and text.count("afgeschermd") == 2
     assert client.get(url, headers=auth("care") | {"Accept": "application/json"}).json()["items"][0]["view"] == "redacted"
+    chair_text = client.get(url, headers=auth("chair") | {"Accept": "text/markdown"}).text
+    assert "Piet \\<b\\>Bakker\\</b\\>" in chair_text and "Huisbezoek & gesprek" in chair_text

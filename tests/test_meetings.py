@@ -108,3 +108,37 @@ def test_weekly_series_is_bounded(client, auth, app):
     series = client.get(f"{API}/meetings", params={"seriesId": meeting["series_id"]}, headers=auth("coordinator"))
     starts = sorted(datetime.fromisoformat(m["starts_at"]) for m in series.json()["items"])
     assert [b - a for a, b in zip(starts, starts[1:], strict=False)] == [timedelta(weeks=1)] * 2
+
+
+def test_planning_with_an_idempotency_key_plans_once(client, auth, app):
+    body = {"starts_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(), "chair_id": user_id(app, "chair"),
+            "repeat_weekly": 4}
+    headers = auth("coordinator") | {"Idempotency-Key": "series-2027"}
+    first = client.post(f"{API}/meetings", json=body, headers=headers)
+    retry = client.post(f"{API}/meetings", json=body, headers=headers)
+    assert (first.status_code, retry.status_code, retry.headers["idempotent-replayed"]) == (201, 201, "true")
+    assert retry.json() == first.json() and retry.headers["location"] == first.headers["location"]
+    series = client.get(f"{API}/meetings", params={"seriesId": first.json()["series_id"]}, headers=auth("coordinator"))
+    assert len(series.json()["items"]) == 4
+    other = client.post(f"{API}/meetings", json=body | {"repeat_weekly": 2}, headers=headers)
+    assert other.status_code == 409
+
+
+def test_a_meeting_is_validated_and_changed_by_those_who_run_it(client, auth, app):
+    starts = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    url, headers = f"{API}/meetings", auth("coordinator")
+    for bad in ({"chair_id": user_id(app, "teacher")}, {"attending_organisation_ids": [user_id(app, "chair")]},
+                {"starts_at": "2027-01-04T09:00:00"}, {"location": "x" * 301}, {"agenda": []}):
+        body = {"starts_at": starts, "chair_id": user_id(app, "chair")} | bad
+        response = client.post(url, json=body, headers=headers)
+        assert response.status_code == 400 and response.headers["content-type"] == "application/problem+json", bad
+    meeting = plan(client, auth, app)
+    etag = client.get(f"{url}/{meeting['id']}", headers=headers).headers["etag"]
+    om = organisation_id(client, headers, "OM")
+    changed = client.patch(f"{url}/{meeting['id']}", json={"attending_organisation_ids": [om]},
+                           headers=auth("chair") | {"If-Match": etag})
+    assert changed.status_code == 200 and changed.json()["attending_organisation_ids"] == [om]
+    stale = client.patch(f"{url}/{meeting['id']}", json={"location": "Elders"}, headers=auth("chair") | {"If-Match": etag})
+    assert stale.status_code == 412
+    assert client.get(f"{url}/{meeting['id']}", headers=auth("police")).status_code == 404
+    assert client.patch(f"{url}/{meeting['id']}", json={"status": "closed"}, headers=headers).status_code == 409

@@ -5,7 +5,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from app.auth.audit import AuditorDep
 from app.auth.case_access import ManagedCase
@@ -33,6 +33,7 @@ from app.models.meeting import (
     MeetingView,
 )
 from app.pagination import Page, PageDep, encode_cursor
+from app.routers.signals import IdempotencyKey
 from app.services import agenda, agenda_document, meetings
 
 router = APIRouter(tags=["meetings"])
@@ -51,12 +52,12 @@ def _agenda(access: MeetingAccess, auditor, response: Response) -> Agenda:
 
 @router.post("/meetings", status_code=201, response_model=MeetingView,
              summary="Plan a meeting, or a weekly series of them (repeat_weekly)")
-def plan_meeting(data: MeetingCreate, session: SessionDep, auditor: AuditorDep, request: Request, response: Response):
-    planned = meetings.plan(session, auditor, planning_municipality(auditor), data)
-    first = planned[0]
-    response.headers["Location"] = f"{request.url.path}/{first.id}"
-    response.headers["ETag"] = meetings.etag(first)
-    return meetings.present(first, sorted(set(data.attending_organisation_ids)))
+def plan_meeting(data: MeetingCreate, session: SessionDep, auditor: AuditorDep, request: Request,
+                 idempotency_key: IdempotencyKey = None):
+    body, meeting_id, replayed = meetings.plan_once(session, auditor, planning_municipality(auditor), data,
+                                                    idempotency_key)
+    headers = {"Location": f"{request.url.path}/{meeting_id}"} | ({"Idempotent-Replayed": "true"} if replayed else {})
+    return JSONResponse(body, status_code=201, headers=headers)
 
 
 @router.get("/meetings", response_model=MeetingPage, summary="List the meetings visible to you")

@@ -95,8 +95,8 @@ def html(agenda: Agenda, names: dict[uuid.UUID, str]) -> str:
 
 
 def _md(text: str) -> str:
-    """Markdown-escaped, on one line."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~])", r"\\\1", " ".join(str(text).split()))
+    """On one line, after a list marker, so only inline markup needs escaping (emphasis, code, links, HTML)."""
+    return re.sub(r"([\\`*_\[\]<>|~])", r"\\\1", " ".join(str(text).split()))
 
 
 def _md_item(item: Item, names: dict) -> list[str]:

@@ -14,7 +14,7 @@ from app.models import Meeting, MeetingAttendee, Organisation, User
 from app.models.audit import Operation
 from app.models.base import utcnow
 from app.models.meeting import MeetingCreate, MeetingStatus, MeetingUpdate, MeetingView
-from app.services import agenda
+from app.services import agenda, idempotency
 
 M = MeetingStatus
 TRANSITIONS = {M.planned: {M.in_progress}, M.in_progress: {M.closed}, M.closed: set()}
@@ -63,6 +63,24 @@ def plan(session: Session, auditor: Auditor, municipality_id: uuid.UUID, data: M
     auditor.allowed(Operation.create, "meeting", meetings[0].id, [], ACTIVITY,
                     {"meeting_ids": [str(m.id) for m in meetings], "series_id": str(series_id) if series_id else None})
     return meetings
+
+
+def plan_once(session: Session, auditor: Auditor, municipality_id: uuid.UUID, data: MeetingCreate,
+              key: str | None) -> tuple[dict, uuid.UUID, bool]:
+    """Planning with an optional Idempotency-Key: a retry answers the original response instead of
+    planning a second series. Returns the response body, the (first) meeting's id and whether it is a replay."""
+    record = None
+    if key is not None:
+        fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json"))
+        record = idempotency.claim(session, f"{auditor.principal.actor}|meetings", key, fingerprint)
+        if not idempotency.is_fresh(record):
+            auditor.allowed(Operation.create, "meeting", record.resource_id, [], ACTIVITY, {"replay": True})
+            return record.response_body, record.resource_id, True
+    first = plan(session, auditor, municipality_id, data)[0]
+    body = present(first, sorted(set(data.attending_organisation_ids))).model_dump(mode="json")
+    if record is not None:
+        idempotency.complete(session, record, 201, body, first.id)
+    return body, first.id, False
 
 
 def _transition(session: Session, auditor: Auditor, meeting: Meeting, target: MeetingStatus | None) -> None:
