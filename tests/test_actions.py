@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from tests.case_helpers import API, add_member, new_case, organisation_id
 from tests.meeting_helpers import plan, user_id
+from tests.webhook_helpers import add_subscription, messages
 
 DUE = (date.today() + timedelta(days=5)).isoformat()
 
@@ -82,3 +83,16 @@ def test_the_chair_agrees_actions_only_while_the_case_is_on_an_open_meeting(clie
     for status in ("in_progress", "closed"):
         client.patch(f"{API}/meetings/{meeting['id']}", json={"status": status}, headers=auth("chair"))
     assert agree(client, auth, case["id"], by="chair", owner_organisation_id=police).status_code == 403
+
+
+def test_an_assigned_action_notifies_the_owning_organisation_without_personal_data(client, auth, app):
+    subscription, _ = add_subscription(app, "https://receiver.example/hook", events=("action.assigned",), code="POL")
+    case, police = police_case(client, auth)
+    action = agree(client, auth, case["id"], owner_organisation_id=police, description="Huisbezoek bij Jan").json()
+    agree(client, auth, case["id"], owner_organisation_id=case["municipality_id"])
+    sent = messages(app, subscription_id=subscription)
+    assert [m.payload["type"] for m in sent] == ["action.assigned"]
+    href = sent[0].payload["data"]["href"]
+    assert href == f"{API}/actions/{action['id']}" and "Huisbezoek" not in str(sent[0].payload)
+    fetched = client.get(href, headers=auth("police"))
+    assert (fetched.status_code, fetched.json()["description"]) == (200, "Huisbezoek bij Jan")

@@ -18,19 +18,19 @@ PERSON_NAME = "Jan de Vries"
 #   list shows the setup meeting. Cells: status, then the request's last audit outcome (a/d/e, "-": none).
 # Columns are the ENDPOINTS below; addn is run after the meeting closed.
 MATRIX = """
-caller             relation      agenda   meets | mlist plan mread mpatch agnd build additm patchi delitm addn  prop  aclst acnew mine  acpat
-coordinator        attending     full     y     | 200a 201a 200a  200a   200a 200a  201a   200a   204a   201a  201a  200a  201a  200a  200a
-coordinator        unknown       -        n     | 200a 201a 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  200a  404d
-chair              attending     full     y     | 200a 201a 200a  200a   200a 200a  201a   200a   204a   201a  403d  200a  201a  403d  403d
-police             attending     full     y     | 200a 403d 200a  403d   200a 403d  403d   403d   403d   403d  403d  200a  403d  200a  200a
-care               attending     redacted y     | 200a 403d 200a  403d   200a 403d  403d   403d   403d   403d  404d  404d  404d  200a  404d
-youthworker        not_attending -        n     | 200a 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  200a  404d
-teacher            not_attending -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d
-expert             not_attending -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d
-privacy            not_attending -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d
-admin              not_attending -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d
-arnhem-coordinator other         -        n     | 200a 400- 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  200a  404d
-arnhem-system      other         -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d
+caller             relation      agenda   meets | mlist plan mread mpatch agnd build additm patchi delitm addn  prop  aclst acnew mine  acpat  acread
+coordinator        attending     full     y     | 200a 201a 200a  200a   200a 200a  201a   200a   204a   201a  201a  200a  201a  200a  200a  200a
+coordinator        unknown       -        n     | 200a 201a 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  200a  404d  404d
+chair              attending     full     y     | 200a 201a 200a  200a   200a 200a  201a   200a   204a   201a  403d  200a  201a  403d  403d  200a
+police             attending     full     y     | 200a 403d 200a  403d   200a 403d  403d   403d   403d   403d  403d  200a  403d  200a  200a  200a
+care               attending     redacted y     | 200a 403d 200a  403d   200a 403d  403d   403d   403d   403d  404d  404d  404d  200a  404d  404d
+youthworker        not_attending -        n     | 200a 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  200a  404d  404d
+teacher            not_attending -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d  404d
+expert             not_attending -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d  404d
+privacy            not_attending -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d  404d
+admin              not_attending -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d  404d
+arnhem-coordinator other         -        n     | 200a 400- 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  200a  404d  404d
+arnhem-system      other         -        n     | 403d 403d 404d  404d   404d 404d  404d   404d   404d   404d  404d  404d  404d  403d  404d  404d
 """
 
 M = "/meetings/{meeting}"
@@ -51,6 +51,7 @@ ENDPOINTS = {
                                                           "owner_organisation_id": c["police_org"]}),
     "mine": ("GET", "/actions?assignee=me", None),
     "acpat": ("PATCH", "/actions/{action}", lambda c: {"status": "done", "result_note": "Gesprek gevoerd."}),
+    "acread": ("GET", "/actions/{action}", None),
 }
 
 
@@ -110,6 +111,8 @@ def body_checks(endpoint: str, body, ctx: dict, caller: str, expected: dict) -> 
         assert [a["id"] for a in body["items"]] == ([ctx["action"]] if caller == "police" else [])
     elif endpoint == "acpat":
         assert (body["id"], body["status"]) == (ctx["action"], "done")
+    elif endpoint == "acread":
+        assert (body["id"], body["status"]) == (ctx["action"], "open")
 
 
 @pytest.mark.parametrize(("caller", "relation", "endpoint", "expected"), _parse(MATRIX))

@@ -8,7 +8,13 @@ from fastapi import Depends, Path
 from sqlmodel import select
 
 from app.auth.audit import Auditor, AuditorDep
-from app.auth.case_access import ACTIVITY, CaseAccess, can_read_case, load_case
+from app.auth.case_access import (
+    ACTIVITY,
+    CaseAccess,
+    can_read_case,
+    case_access_for,
+    load_case,
+)
 from app.auth.meeting_access import chairs_open_meeting_on
 from app.auth.principal import Principal, forbidden
 from app.errors import not_found
@@ -66,18 +72,43 @@ def assigned_actions(auditor: Auditor, page: PageParams, status: str | None) -> 
     return shown, len(rows) > page.size
 
 
+def _action_row(auditor: Auditor, id: uuid.UUID) -> ActionAccess | None:
+    row = auditor.session.exec(select(Action, Case, Person).join(Case, Case.id == Action.case_id)
+                               .join(Person, Person.id == Case.person_id).where(Action.id == id)).first()
+    return None if row is None else ActionAccess(*row)
+
+
+def _owns(principal: Principal, action: Action) -> bool:
+    return action.owner_organisation_id == principal.organisation_id and _may_own(principal)
+
+
+def readable_action(id: Annotated[uuid.UUID, Path(description="Action id")], auditor: AuditorDep) -> ActionAccess:
+    """An action the caller's organisation owns, or one in a case the caller can read; others 404.
+    This is where a receiver of the `action.assigned` webhook fetches the action."""
+    principal = auditor.principal
+    access = _action_row(auditor, id)
+    owner = access is not None and _owns(principal, access.action)
+    case_view = None if access is None or owner else case_access_for(auditor.session, principal, access.case.id)
+    if not (owner or case_view):
+        auditor.denied(Operation.read, "action", id, [access.person.pseudonym] if access else [], ACTIVITY)
+        raise not_found()
+    auditor.allowed(Operation.read, "action", id, [access.person.pseudonym], ACTIVITY,
+                    {"case_id": str(access.case.id)}, emergency=bool(case_view and case_view.emergency))
+    return access
+
+
+ReadableAction = Annotated[ActionAccess, Depends(readable_action)]
+
+
 def changeable_action(id: Annotated[uuid.UUID, Path(description="Action id")], auditor: AuditorDep) -> ActionAccess:
     """An action the caller's organisation owns, or one in a case the caller coordinates. Who can
     read the case otherwise gets 403; everyone else 404."""
     principal, session = auditor.principal, auditor.session
-    row = session.exec(select(Action, Case, Person).join(Case, Case.id == Action.case_id)
-                       .join(Person, Person.id == Case.person_id).where(Action.id == id)).first()
-    if row is None:
+    access = _action_row(auditor, id)
+    if access is None:
         auditor.denied(Operation.update, "action", id, [], ACTIVITY)
         raise not_found()
-    access = ActionAccess(*row)
-    owner = access.action.owner_organisation_id == principal.organisation_id and _may_own(principal)
-    if owner or access.case.municipality_id == principal.coordinated_municipality:
+    if _owns(principal, access.action) or access.case.municipality_id == principal.coordinated_municipality:
         return access
     auditor.denied(Operation.update, "action", id, [access.person.pseudonym], ACTIVITY)
     if can_read_case(session, principal, access.case.id):

@@ -103,12 +103,17 @@ def case_pseudonyms(session: Session, case_id: uuid.UUID) -> list[str]:
     return list(session.exec(query).all())
 
 
+def case_access_for(session: Session, principal: Principal, case_id: uuid.UUID) -> CaseAccess | None:
+    """How the principal sees the case, or None when they may not know it; writes no audit event."""
+    row = session.exec(visible_cases(principal).where(Case.id == case_id)).first()
+    return None if row is None else _access(principal, *row)
+
+
 def load_case(auditor: Auditor, case_id: uuid.UUID, operation: Operation = Operation.read) -> CaseAccess:
-    row = auditor.session.exec(visible_cases(auditor.principal).where(Case.id == case_id)).first()
-    if row is None:
+    access = case_access_for(auditor.session, auditor.principal, case_id)
+    if access is None:
         auditor.denied(operation, "case", case_id, case_pseudonyms(auditor.session, case_id), ACTIVITY)
         raise not_found()
-    access = _access(auditor.principal, *row)
     auditor.allowed(operation, "case", case_id, [access.person.pseudonym], ACTIVITY, {"view": access.view},
                     emergency=access.emergency)
     return access

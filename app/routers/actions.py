@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from app.auth.action_access import (
     ActionCase,
     ChangeableAction,
+    ReadableAction,
     assigned_actions,
     case_actions,
 )
@@ -41,6 +42,11 @@ def list_assigned_actions(auditor: AuditorDep, page: PageDep,
     found, more = assigned_actions(auditor, page, status)
     cursor = encode_cursor(found[-1].action.created_at, found[-1].action.id) if more else None
     return ActionPage(items=[actions.present(a.action, a.case) for a in found], next_cursor=cursor)
+
+
+@router.get("/actions/{id}", response_model=ActionView, summary="Read one action")
+def read_action(access: ReadableAction):
+    return actions.present(access.action, access.case)
 
 
 @router.patch("/actions/{id}", response_model=ActionView, summary="Mark an action done or cancelled, with a result note")

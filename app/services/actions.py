@@ -14,6 +14,8 @@ from app.models import Action, Case, User
 from app.models.action import ActionCreate, ActionStatus, ActionUpdate, ActionView
 from app.models.audit import Operation
 from app.models.base import utcnow
+from app.models.outbox import WebhookEvent
+from app.services import outbox
 from app.services.cases import record
 
 
@@ -48,6 +50,8 @@ def assign(session: Session, auditor: Auditor, access: CaseAccess, data: ActionC
            {"action_id": str(action.id), "owner_organisation_id": str(action.owner_organisation_id)})
     auditor.allowed(Operation.create, "action", action.id, [access.person.pseudonym], ACTIVITY,
                     {"case_id": str(access.case.id), "owner_organisation_id": str(action.owner_organisation_id)})
+    outbox.notify(session, organisation_id=action.owner_organisation_id, event_type=WebhookEvent.action_assigned,
+                  resource_type="action", resource_id=action.id)
     return action
 
 
