@@ -28,7 +28,7 @@ PASSWORD = "demo-test-password"
 # Tables that tests write to, children first.
 MUTABLE_TABLES = ["audit_seals", "audit_event_persons", "audit_events", "idempotency_records", "item_shares", "information_items",
                   "emergency_accesses", "case_history", "case_members", "signals", "cases", "case_number_sequences",
-                  "persons", "login_failures"]
+                  "persons", "login_failures", "audit_anchors"]
 
 
 def _postgres_reachable() -> bool:

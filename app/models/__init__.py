@@ -1,6 +1,6 @@
 """All table models, imported here so SQLModel.metadata knows every table (Alembic relies on it)."""
 
-from app.models.audit import AuditEvent, AuditEventPerson, AuditSeal
+from app.models.audit import AuditAnchor, AuditEvent, AuditEventPerson, AuditSeal
 from app.models.base import metadata
 from app.models.case import Case, CaseHistory, CaseMember, CaseNumberSequence
 from app.models.emergency import EmergencyAccess
@@ -13,6 +13,7 @@ from app.models.signal import Signal
 
 __all__ = [
     "ApiClient",
+    "AuditAnchor",
     "AuditEvent",
     "AuditEventPerson",
     "AuditSeal",
