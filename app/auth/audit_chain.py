@@ -9,7 +9,6 @@ retention removed the oldest batches (`audit_retention.py`), the chain starts at
 """
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from itertools import groupby
 
 from sqlalchemy import Connection, func, select
 
+from app.auth import audit_leaves
+from app.auth.audit_leaves import Batch, merkle_root
 from app.models import AuditAnchor, AuditEvent, AuditEventPerson, AuditSeal
 from app.models.base import utcnow
 
@@ -35,21 +36,6 @@ def plain(value):
     if isinstance(value, uuid.UUID):
         return str(value)
     return value
-
-
-def leaf_hash(event: dict, persons: list[str]) -> bytes:
-    """Canonical JSON of every column and the event's persons, hashed with a leaf prefix (RFC 6962)."""
-    document = {key: plain(value) for key, value in event.items()} | {"persons": persons}
-    encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    return hashlib.sha256(b"\x00" + encoded).digest()
-
-
-def merkle_root(leaves: list[bytes]) -> str:
-    level = leaves or [hashlib.sha256(b"").digest()]
-    while len(level) > 1:
-        paired = [hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
-        level = paired + ([level[-1]] if len(level) % 2 else [])
-    return level[0].hex()
 
 
 def seal_hash(prev_hash: str, root: str, first: int, last: int, count: int) -> str:
@@ -106,7 +92,7 @@ def seal(connection: Connection, margin_seconds: int, batch_size: int) -> int:
                                    .order_by(EVENTS.c.seq).limit(batch_size)).scalars().all()
         if not ready:
             return written
-        leaves = [leaf_hash(e, p) for e, p in events_with_persons(connection, after, ready[-1])]
+        leaves = audit_leaves.leaves(connection, after, ready[-1])
         root = merkle_root(leaves)
         connection.execute(SEALS.insert().values(
             first_event_seq=ready[0], last_event_seq=ready[-1], event_count=len(leaves), merkle_root=root,
@@ -124,16 +110,16 @@ class Verification:
     anchor: str | None = None
 
 
-def _check_seal(s, prev: str, leaves: list[bytes], seqs: list[int]) -> str | None:
+def _check_seal(s, prev: str, batch: Batch) -> str | None:
     if s["prev_hash"] != prev:
         return f"seal {s['seq']}: does not link to the seal before it (a seal was removed or altered)"
     if s["seal_hash"] != seal_hash(prev, s["merkle_root"], s["first_event_seq"], s["last_event_seq"],
                                    s["event_count"]):
         return f"seal {s['seq']}: its own hash does not match its contents (the seal was altered)"
-    if len(leaves) != s["event_count"] or merkle_root(leaves) != s["merkle_root"] or (
-            seqs and seqs[0] != s["first_event_seq"]):
+    if batch.count != s["event_count"] or batch.root != s["merkle_root"] or (
+            batch.first is not None and batch.first != s["first_event_seq"]):
         span = f"events {s['first_event_seq']}..{s['last_event_seq']}"
-        return (f"seal {s['seq']} ({span}): holds {len(leaves)} events where {s['event_count']} were sealed, "
+        return (f"seal {s['seq']} ({span}): holds {batch.count} events where {s['event_count']} were sealed, "
                 "or one was altered, inserted or deleted")
     return None
 
@@ -170,13 +156,15 @@ def verify(connection: Connection) -> Verification:
     prev, after = _start(connection, result)
     if result.broken:
         return result
-    for s in connection.execute(select(SEALS).order_by(SEALS.c.seq)).mappings():
-        batch = list(events_with_persons(connection, after, s["last_event_seq"]))
-        leaves = [leaf_hash(e, p) for e, p in batch]
-        result.broken = _check_seal(s, prev, leaves, [e["seq"] for e, _ in batch])
+    seals = connection.execute(select(SEALS).order_by(SEALS.c.seq)).mappings().all()
+    ends = [s["last_event_seq"] for s in seals]
+    spans = list(zip([after, *ends], ends, strict=False))
+    for s, batch in zip(seals, audit_leaves.batches(connection, spans, sum(s["event_count"] for s in seals)),
+                        strict=True):
+        result.broken = _check_seal(s, prev, batch)
         if result.broken:
             return result
-        result.events += len(leaves)
+        result.events += batch.count
         result.seals += 1
         prev, after = s["seal_hash"], s["last_event_seq"]
     result.unsealed = connection.execute(select(func.count()).select_from(EVENTS).where(EVENTS.c.seq > after)).scalar_one()
