@@ -1,5 +1,6 @@
 """Retention of the audit log itself: whole old sealed batches only, anchored, audited, still verifiable."""
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -64,8 +65,10 @@ def test_dry_run_reports_and_changes_nothing(old_and_new):
     assert table_counts(old_and_new) == before and not purge_events(old_and_new)
 
 
-def test_purge_removes_whole_old_batches_only_and_the_rest_verifies(old_and_new):
+def test_purge_removes_whole_old_batches_only_and_the_rest_verifies(old_and_new, caplog):
+    caplog.set_level(logging.INFO, logger="casusregister.audit")
     done = purge(old_and_new)
+    assert f"removed 1 seals, 2 events; anchor {done.anchor}" in caplog.text and "Regisseur" not in caplog.text
     assert (done.seals, done.events, done.persons) == (1, 2, 2) and done.anchor
     # The batch with one recent event stays whole; the unsealed event stays; the purge is audited.
     assert table_counts(old_and_new) == (5 + 1, 5, 2, 1)

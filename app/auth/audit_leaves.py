@@ -7,7 +7,7 @@ A leaf is sha256(0x00 || document) (RFC 6962 leaf prefix), the document being
 
 with datetimes as UTC ISO 8601 and UUIDs as text. Going through a dict and json.dumps per event
 costs several times more than reading the row, so the encoder is generated once from the table's
-columns: one f-string per event, with the same C string escaper json.dumps uses. Generated from the
+columns: one string join per event, with the same C string escaper json.dumps uses. Generated from the
 columns, a column added later is hashed too; a column of a type it does not know stops the import
 rather than being left out. `tests/test_audit_leaves.py` holds it to json.dumps byte for byte.
 """
@@ -58,8 +58,9 @@ def _json(text: str) -> str:
 
 def _kind(column) -> str:
     kind = column.type.impl if hasattr(column.type, "impl") else column.type
-    for sql_type, name in ((Uuid, "uuid"), (String, "string"), (Integer, "integer"), (DateTime, "datetime"),
-                           (JSON, "json")):
+    if isinstance(kind, DateTime) and kind.timezone:
+        return "datetime"
+    for sql_type, name in ((Uuid, "uuid"), (String, "string"), (Integer, "integer"), (JSON, "json")):
         if isinstance(kind, sql_type):
             return name
     raise TypeError(f"audit_events.{column.name}: no canonical encoding for {column.type!r}")
