@@ -68,7 +68,7 @@ def _kind(column) -> str:
 
 # Each kind, given the row value as _rows() yields it, in the encoding json.dumps would give.
 _VALUE = {"string": "_string({v})", "integer": "str({v})", "uuid": "'\"' + {v} + '\"'",
-          "datetime": "'\"' + {v}.isoformat() + '+00:00\"'", "json": "_json({v})"}
+          "datetime": "'\"' + {v}.isoformat() + '+00:00\"'", "json": "({v} if {v} == '{{}}' else _json({v}))"}
 
 
 def _generate_leaf():
@@ -78,9 +78,10 @@ def _generate_leaf():
         if name == "persons":
             value = "'[' + ','.join(map(_string, persons)) + ']'"
         else:  # every column may be null here: a NOT NULL the database does not enforce must not crash verify
-            value = f"('null' if row[{index}] is None else {_VALUE[kind].format(v=f'row[{index}]')})"
+            value = f"('null' if v{index} is None else {_VALUE[kind].format(v=f'v{index}')})"
         parts += [repr(("{" if position == 0 else ",") + encode_basestring(name) + ":"), value]
-    source = ("def leaf(row, persons):\n"
+    unpack = ", ".join(f"v{index}" for index in range(len(COLUMNS)))
+    source = (f"def leaf(row, persons):\n    {unpack}, = row\n"
               f"    return _sha256(b'\\x00' + ''.join(({', '.join(parts)}, '}}')).encode()).digest()\n")
     namespace = {"_string": encode_basestring, "_json": _json, "_sha256": hashlib.sha256}
     # The source is built from column names and the fixed templates above, nothing from the data.
