@@ -1,5 +1,6 @@
 """The `casusregister` command: migrate, seed-demo, serve, create-organisation, create-user, create-client."""
 
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Annotated
@@ -8,22 +9,25 @@ import typer
 from sqlmodel import Session
 
 from app import demo
-from app.auth import audit_chain, audit_export, retention
+from app.auth import audit_chain, audit_export, audit_retention, retention
 from app.auth.passwords import hasher
 from app.config import Settings
 from app.db import make_engine
+from app.loop import repeat
 from app.migrate import upgrade
 from app.models import OrganisationKind, Role, Scope
 from app.openapi import render_openapi
 from app.services import accounts, delivery
 
 cli = typer.Typer(help="Casusregister: case registry for the person-centred approach.", no_args_is_help=True)
-audit_cli = typer.Typer(help="The audit log: seal, verify, export.", no_args_is_help=True)
+audit_cli = typer.Typer(help="The audit log: seal, verify, export, purge.", no_args_is_help=True)
 cli.add_typer(audit_cli, name="audit")
 retention_cli = typer.Typer(help="Erasure after the retention periods.", no_args_is_help=True)
 cli.add_typer(retention_cli, name="retention")
 webhooks_cli = typer.Typer(help="Webhook and other outbox deliveries.", no_args_is_help=True)
 cli.add_typer(webhooks_cli, name="webhooks")
+log = logging.getLogger("casusregister.audit")
+LOOP_HELP = "Run again every N seconds until SIGTERM or Ctrl-C (0: once)"
 
 
 def _settings() -> Settings:
@@ -123,12 +127,17 @@ def openapi(output: Annotated[str, typer.Option(help="File to write")] = "openap
 
 
 @audit_cli.command("seal")
-def audit_seal() -> None:
+def audit_seal(loop: Annotated[int, typer.Option(help=LOOP_HELP)] = 0) -> None:
     """Seal the audit events written since the last seal (older than AUDIT_SEAL_MARGIN_SECONDS)."""
     settings = _settings()
-    with make_engine(settings).begin() as connection:
-        count = audit_chain.seal(connection, settings.audit_seal_margin_seconds, settings.audit_seal_batch_size)
-    typer.echo(f"{count} seal(s) written")
+    engine = make_engine(settings)
+
+    def seal_once() -> None:
+        with engine.begin() as connection:
+            count = audit_chain.seal(connection, settings.audit_seal_margin_seconds, settings.audit_seal_batch_size)
+        log.info("audit seal: %d seals written", count)
+        typer.echo(f"{count} seal(s) written")
+    _once_or_loop(loop, seal_once)
 
 
 @audit_cli.command("verify")
@@ -145,6 +154,8 @@ def audit_verify(seal_first: Annotated[bool, typer.Option("--seal", help="Seal w
     elapsed = time.perf_counter() - started
     typer.echo(f"checked {result.events} events in {result.seals} seals in {elapsed:.2f}s; "
                f"{result.unsealed} newer events not sealed yet")
+    if result.anchor:
+        typer.echo(f"started from retention anchor {result.anchor}")
     if result.broken:
         typer.echo(f"BROKEN: {result.broken}", err=True)
         raise typer.Exit(1)
@@ -177,15 +188,42 @@ def retention_run(operator: Annotated[str, typer.Option(help="Who runs it, for t
     """Erase what is past its retention period (RETENTION_* settings); each run is audited with counts."""
     settings = _settings()
     engine = make_engine(settings)
-    while True:
+
+    def run_once() -> None:
         with Session(engine) as session:
             result = retention.dry_run(session, settings) if dry_run else retention.run(session, settings, operator)
         verb = "would erase" if dry_run else "erased"
         typer.echo(f"{verb}: {result.signals} signals, {result.cases} cases, "
                    f"{result.information_items} information items, {result.persons} persons")
-        if not loop:
-            return
-        time.sleep(loop)
+    _once_or_loop(loop, run_once)
+
+
+@audit_cli.command("purge")
+def audit_purge(operator: Annotated[str, typer.Option(help="Who runs it, for the audit log")],
+                dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, remove nothing")] = False,
+                loop: Annotated[int, typer.Option(help=LOOP_HELP)] = 0) -> None:
+    """Remove whole sealed batches of audit events older than RETENTION_AUDIT_DAYS; audited, anchored."""
+    settings = _settings()
+    engine = make_engine(settings)
+
+    def purge_once() -> None:
+        with Session(engine) as session:
+            if dry_run:
+                result = audit_retention.dry_run(session, settings)
+            else:
+                result = audit_retention.purge(session, settings, operator)
+        verb = "would remove" if dry_run else "removed"
+        typer.echo(f"{verb}: {result.seals} seals, {result.events} events, {result.persons} event persons"
+                   + (f"; anchor {result.anchor}" if result.anchor else ""))
+    _once_or_loop(loop, purge_once)
+
+
+def _once_or_loop(seconds: int, action) -> None:
+    if not seconds:
+        action()
+        return
+    repeat(seconds, action)
+    typer.echo("stopped")
 
 
 @webhooks_cli.command("deliver")
@@ -216,4 +254,5 @@ def _with_session(action, message: str):
 
 
 def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cli()

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # counted from closure. Erasure removes them with everything that hangs on them.
     retention_no_action_signal_days: int = Field(default=365, ge=1)
     retention_closed_case_days: int = Field(default=1826, ge=1)
+    # Audit events (days, from the newest event of a sealed batch): longer than any data retention
+    # above, so who processed a person's data stays answerable after the data itself is erased.
+    retention_audit_days: int = Field(default=2557, ge=1)
     statistics_suppression_threshold: int = Field(default=5, ge=1)
     # Events younger than this are not sealed yet: a transaction that took its sequence number
     # earlier may still be committing.

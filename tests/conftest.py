@@ -30,7 +30,7 @@ PASSWORD = "demo-test-password"
 MUTABLE_TABLES = ["agenda_addenda", "actions", "closure_proposals", "agenda_items", "meeting_attendees", "meetings",
                   "audit_seals", "audit_event_persons", "audit_events", "idempotency_records", "item_shares", "information_items",
                   "emergency_accesses", "case_history", "case_members", "signals", "cases", "case_number_sequences",
-                  "persons", "login_failures", "outbox_messages", "subscriptions"]
+                  "persons", "login_failures", "outbox_messages", "subscriptions", "audit_anchors"]
 
 
 def _postgres_reachable() -> bool:

@@ -97,3 +97,14 @@ def test_postgresql_refuses_update_and_delete_on_the_audit_log(client, auth, app
         with pytest.raises(DBAPIError, match="append-only"):
             with app.state.engine.begin() as connection:
                 connection.execute(text(statement))
+
+
+def test_verification_in_worker_processes_finds_the_same(client, auth, app, backend, monkeypatch):
+    from app.auth import audit_leaves
+
+    monkeypatch.setattr(audit_leaves, "PARALLEL_MIN_EVENTS", 0)  # on PostgreSQL: one process per core
+    make_events(client, auth)
+    seal_all(app, batch_size=1)
+    assert (verify(app).events, verify(app).broken) == (6, None)
+    tamper(app, backend, f"UPDATE audit_events SET actor_name = 'someone-else' WHERE seq = {middle_seq(app)}")
+    assert "holds 1 events where 1 were sealed" in verify(app).broken

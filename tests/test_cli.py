@@ -104,3 +104,57 @@ def test_retention_run_from_the_command_line(env):
     assert planned.exit_code == 0 and "would erase: 0 signals, 0 cases" in planned.output
     done = run("retention", "run", "--operator", "fg")
     assert done.exit_code == 0 and "erased: 0 signals" in done.output
+
+
+def test_audit_purge_from_the_command_line(env):
+    assert run("migrate").exit_code == 0
+    planned = run("audit", "purge", "--operator", "fg", "--dry-run")
+    assert planned.exit_code == 0 and "would remove: 0 seals, 0 events" in planned.output
+    done = run("audit", "purge", "--operator", "fg")
+    assert done.exit_code == 0 and "removed: 0 seals, 0 events" in done.output
+    assert "checked 0 events" in run("audit", "verify").output
+
+
+def test_audit_seal_loop_stops_at_sigterm_without_waiting_out_the_pause(env, monkeypatch):
+    import os
+    import signal
+    import time
+
+    from app.auth import audit_chain
+
+    env.setenv("AUDIT_SEAL_MARGIN_SECONDS", "0")
+    assert run("migrate").exit_code == 0 and run("seed-demo").exit_code == 0
+    real_seal = audit_chain.seal
+
+    def seal_then_terminate(*args):
+        written = real_seal(*args)
+        os.kill(os.getpid(), signal.SIGTERM)  # as a service manager stops it, mid-round
+        return written
+    monkeypatch.setattr(audit_chain, "seal", seal_then_terminate)
+    started = time.monotonic()
+    result = run("audit", "seal", "--loop", "3600")
+    assert result.exit_code == 0 and result.output.count("seal(s) written") == 1 and "stopped" in result.output
+    assert time.monotonic() - started < 30
+
+
+def test_a_loop_repeats_until_sigterm_and_stops_at_ctrl_c():
+    import os
+    import signal
+
+    from app.loop import repeat
+
+    before = signal.getsignal(signal.SIGTERM)
+    calls = []
+
+    def terminate_on_the_third_round():
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+    repeat(0, terminate_on_the_third_round)
+    assert len(calls) == 3 and signal.getsignal(signal.SIGTERM) is before
+
+    def interrupted():
+        calls.append(1)
+        raise KeyboardInterrupt
+    repeat(3600, interrupted)
+    assert len(calls) == 4 and signal.getsignal(signal.SIGTERM) is before

@@ -4,11 +4,11 @@ Why batches and not a per-event chain: a per-event chain makes every audited req
 previous event's hash, one writer at a time. Here requests only insert; a sealer closes batches
 afterwards (`casusregister audit seal`, also run by `audit verify --seal`), and verification
 recomputes every root and link. An event altered, inserted or deleted inside a sealed batch
-changes that batch's root; a seal altered or removed breaks the chain.
+changes that batch's root; a seal altered or removed breaks the chain. Once the audit log's own
+retention removed the oldest batches (`audit_retention.py`), the chain starts at the latest anchor.
 """
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,13 +17,16 @@ from itertools import groupby
 
 from sqlalchemy import Connection, func, select
 
-from app.models import AuditEvent, AuditEventPerson, AuditSeal
+from app.auth import audit_leaves
+from app.auth.audit_leaves import Batch, merkle_root
+from app.models import AuditAnchor, AuditEvent, AuditEventPerson, AuditSeal
 from app.models.base import utcnow
 
 GENESIS = "0" * 64
 EVENTS = AuditEvent.__table__
 PERSONS = AuditEventPerson.__table__
 SEALS = AuditSeal.__table__
+ANCHORS = AuditAnchor.__table__
 FETCH = 5000
 
 
@@ -35,23 +38,16 @@ def plain(value):
     return value
 
 
-def leaf_hash(event: dict, persons: list[str]) -> bytes:
-    """Canonical JSON of every column and the event's persons, hashed with a leaf prefix (RFC 6962)."""
-    document = {key: plain(value) for key, value in event.items()} | {"persons": persons}
-    encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    return hashlib.sha256(b"\x00" + encoded).digest()
-
-
-def merkle_root(leaves: list[bytes]) -> str:
-    level = leaves or [hashlib.sha256(b"").digest()]
-    while len(level) > 1:
-        paired = [hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
-        level = paired + ([level[-1]] if len(level) % 2 else [])
-    return level[0].hex()
-
-
 def seal_hash(prev_hash: str, root: str, first: int, last: int, count: int) -> str:
     return hashlib.sha256(f"{prev_hash}|{root}|{first}|{last}|{count}".encode()).hexdigest()
+
+
+def anchor_hash(prev_hash: str, seal_seq: int, last_event_seq: int, sealed: str, seals: int, events: int) -> str:
+    return hashlib.sha256(f"{prev_hash}|{seal_seq}|{last_event_seq}|{sealed}|{seals}|{events}".encode()).hexdigest()
+
+
+def latest_anchor(connection: Connection):
+    return connection.execute(select(ANCHORS).order_by(ANCHORS.c.seq.desc()).limit(1)).mappings().first()
 
 
 def events_with_persons(connection: Connection, after: int, until: int | None = None) -> Iterator[tuple[dict, list[str]]]:
@@ -80,18 +76,23 @@ def _last_seal(connection: Connection):
     return connection.execute(select(SEALS).order_by(SEALS.c.seq.desc()).limit(1)).mappings().first()
 
 
+def _chain_end(connection: Connection) -> tuple[int, str]:
+    """The last sealed event and the hash to link to: the newest seal, else the anchor, else genesis."""
+    last = _last_seal(connection) or latest_anchor(connection)
+    return (last["last_event_seq"], last["seal_hash"]) if last else (0, GENESIS)
+
+
 def seal(connection: Connection, margin_seconds: int, batch_size: int) -> int:
     """Seals every event older than the margin, in batches; returns the number of seals written."""
     written = 0
     cutoff = utcnow() - timedelta(seconds=margin_seconds)
     while True:
-        last = _last_seal(connection)
-        after, prev = (last["last_event_seq"], last["seal_hash"]) if last else (0, GENESIS)
+        after, prev = _chain_end(connection)
         ready = connection.execute(select(EVENTS.c.seq).where(EVENTS.c.seq > after, EVENTS.c.occurred_at < cutoff)
                                    .order_by(EVENTS.c.seq).limit(batch_size)).scalars().all()
         if not ready:
             return written
-        leaves = [leaf_hash(e, p) for e, p in events_with_persons(connection, after, ready[-1])]
+        leaves = audit_leaves.leaves(connection, after, ready[-1])
         root = merkle_root(leaves)
         connection.execute(SEALS.insert().values(
             first_event_seq=ready[0], last_event_seq=ready[-1], event_count=len(leaves), merkle_root=root,
@@ -105,32 +106,65 @@ class Verification:
     seals: int = 0
     unsealed: int = 0
     broken: str | None = None
+    # The anchor hash verification started from, when retention removed the oldest batches.
+    anchor: str | None = None
 
 
-def _check_seal(s, prev: str, leaves: list[bytes], seqs: list[int]) -> str | None:
+def _check_seal(s, prev: str, batch: Batch) -> str | None:
     if s["prev_hash"] != prev:
         return f"seal {s['seq']}: does not link to the seal before it (a seal was removed or altered)"
     if s["seal_hash"] != seal_hash(prev, s["merkle_root"], s["first_event_seq"], s["last_event_seq"],
                                    s["event_count"]):
         return f"seal {s['seq']}: its own hash does not match its contents (the seal was altered)"
-    if len(leaves) != s["event_count"] or merkle_root(leaves) != s["merkle_root"] or (
-            seqs and seqs[0] != s["first_event_seq"]):
+    if batch.count != s["event_count"] or batch.root != s["merkle_root"] or (
+            batch.first is not None and batch.first != s["first_event_seq"]):
         span = f"events {s['first_event_seq']}..{s['last_event_seq']}"
-        return (f"seal {s['seq']} ({span}): holds {len(leaves)} events where {s['event_count']} were sealed, "
+        return (f"seal {s['seq']} ({span}): holds {batch.count} events where {s['event_count']} were sealed, "
                 "or one was altered, inserted or deleted")
     return None
 
 
+def _check_anchors(connection: Connection) -> tuple[dict | None, str | None]:
+    """The latest anchor, after following the chain of anchors; or the first broken link in it."""
+    prev, last = GENESIS, None
+    for a in connection.execute(select(ANCHORS).order_by(ANCHORS.c.seq)).mappings():
+        if a["prev_hash"] != prev:
+            return None, f"anchor {a['seq']}: does not link to the anchor before it (an anchor was removed or altered)"
+        if a["anchor_hash"] != anchor_hash(prev, a["seal_seq"], a["last_event_seq"], a["seal_hash"], a["seals"],
+                                           a["events"]):
+            return None, f"anchor {a['seq']}: its own hash does not match its contents (the anchor was altered)"
+        prev, last = a["anchor_hash"], a
+    return last, None
+
+
+def _start(connection: Connection, result: Verification) -> tuple[str, int]:
+    """Where the chain of seals starts: the latest anchor, checked, with nothing left before it."""
+    anchor, result.broken = _check_anchors(connection)
+    if anchor is None:
+        return GENESIS, 0
+    result.anchor = anchor["anchor_hash"]
+    after = anchor["last_event_seq"]
+    if connection.execute(select(EVENTS.c.seq).where(EVENTS.c.seq <= after).limit(1)).first():
+        result.broken = (f"anchor {anchor['seq']}: events at or before event {after} remain, which retention "
+                         "removed (the anchor was forged, or such an event inserted)")
+    return anchor["seal_hash"], after
+
+
 def verify(connection: Connection) -> Verification:
     """Recomputes every sealed batch and follows the chain; stops at the first broken link."""
-    result, prev, after = Verification(), GENESIS, 0
-    for s in connection.execute(select(SEALS).order_by(SEALS.c.seq)).mappings():
-        batch = list(events_with_persons(connection, after, s["last_event_seq"]))
-        leaves = [leaf_hash(e, p) for e, p in batch]
-        result.broken = _check_seal(s, prev, leaves, [e["seq"] for e, _ in batch])
+    result = Verification()
+    prev, after = _start(connection, result)
+    if result.broken:
+        return result
+    seals = connection.execute(select(SEALS).order_by(SEALS.c.seq)).mappings().all()
+    ends = [s["last_event_seq"] for s in seals]
+    spans = list(zip([after, *ends], ends, strict=False))
+    for s, batch in zip(seals, audit_leaves.batches(connection, spans, sum(s["event_count"] for s in seals)),
+                        strict=True):
+        result.broken = _check_seal(s, prev, batch)
         if result.broken:
             return result
-        result.events += len(leaves)
+        result.events += batch.count
         result.seals += 1
         prev, after = s["seal_hash"], s["last_event_seq"]
     result.unsealed = connection.execute(select(func.count()).select_from(EVENTS).where(EVENTS.c.seq > after)).scalar_one()

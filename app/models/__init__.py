@@ -1,7 +1,7 @@
 """All table models, imported here so SQLModel.metadata knows every table (Alembic relies on it)."""
 
 from app.models.action import Action
-from app.models.audit import AuditEvent, AuditEventPerson, AuditSeal
+from app.models.audit import AuditAnchor, AuditEvent, AuditEventPerson, AuditSeal
 from app.models.base import metadata
 from app.models.case import Case, CaseHistory, CaseMember, CaseNumberSequence
 from app.models.emergency import EmergencyAccess
@@ -28,6 +28,7 @@ __all__ = [
     "Meeting",
     "MeetingAttendee",
     "ApiClient",
+    "AuditAnchor",
     "AuditEvent",
     "AuditEventPerson",
     "AuditSeal",

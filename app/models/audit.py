@@ -85,6 +85,27 @@ class AuditSeal(SQLModel, table=True):
     sealed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class AuditAnchor(SQLModel, table=True):
+    """Where verification starts once the audit log's own retention removed its oldest sealed batches.
+
+    Holds the hash of the last removed seal, so the first remaining seal must link to it; nothing at
+    or before an anchor may remain. Anchors are chained like seals and never removed.
+    """
+
+    __tablename__ = "audit_anchors"
+
+    seq: int | None = Field(default=None, sa_column=Column(AuditId, primary_key=True, autoincrement=True))
+    seal_seq: int = Field(sa_column=Column(AuditId, nullable=False))
+    last_event_seq: int = Field(sa_column=Column(AuditId, nullable=False))
+    seal_hash: str = Field(max_length=64)
+    seals: int
+    events: int
+    # Unique: two purges racing cannot both extend the same predecessor.
+    prev_hash: str = Field(max_length=64, unique=True)
+    anchor_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class AuditEventView(SQLModel):
     seq: int
     event_id: uuid.UUID
