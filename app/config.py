@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # counted from closure. Erasure removes them with everything that hangs on them.
     retention_no_action_signal_days: int = Field(default=365, ge=1)
     retention_closed_case_days: int = Field(default=1826, ge=1)
+    # Delivered and dead outbox messages (webhooks and other deliveries), counted from creation.
+    retention_outbox_days: int = Field(default=30, ge=1)
     statistics_suppression_threshold: int = Field(default=5, ge=1)
     # Events younger than this are not sealed yet: a transaction that took its sequence number
     # earlier may still be committing.
