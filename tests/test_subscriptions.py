@@ -65,6 +65,7 @@ class TestCreate:
         "http://hooks.example.nl/x", "https://127.0.0.1/x", "https://10.0.0.8/x", "https://172.16.3.4/x",
         "https://192.168.0.1/x", "https://169.254.169.254/latest", "https://0.0.0.0/x", "https://[::1]/x",
         "https://[fe80::1]/x", "https://[::ffff:127.0.0.1]/x", "https://100.64.0.1/x", "https://224.0.0.1/x",
+        "https://[64:ff9b::a9fe:a9fe]/x", "https://[2002:a9fe:a9fe::1]/x", "https://[::7f00:1]/x",
         "https://internal.example.nl/x", "https://mixed.example.nl/x", "https://user:pw@hooks.example.nl/x",
         "ftp://hooks.example.nl/x", "https:///nohost", "https://hooks.example.nl:99999/x",
         "https://hooks.example.nl/x#frag"])
