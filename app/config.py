@@ -97,7 +97,7 @@ class Settings(BaseSettings):
 
     @property
     def webhook_private_targets_allowed(self) -> bool:
-        """Plain http and private, loopback or link-local callback addresses: demo and tests only."""
+        """Private, loopback or link-local callback addresses (plain http only to loopback, or in demo mode)."""
         return self.demo_mode or self.webhook_allow_private_targets
 
     @cached_property

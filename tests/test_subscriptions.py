@@ -85,6 +85,11 @@ class TestCreate:
     def test_private_targets_when_allowed(self, client, auth, receiver):
         assert create(client, auth("admin"), url=receiver.url)["callback_url"] == receiver.url
 
+    @pytest.mark.parametrize("url", ["http://hooks.example.nl/x", "http://internal.example.nl/x"])
+    def test_private_targets_allowed_still_need_https_beyond_this_machine(self, client, auth, public_dns, url):
+        response = client.post(BASE, json={"callback_url": url, "events": ["signal.received"]}, headers=auth("admin"))
+        assert response.status_code == 400 and response.json()["errors"][0]["reason"] == "must be an https URL"
+
     @pytest.mark.parametrize("body", [
         {"callback_url": PUBLIC_URL}, {"callback_url": PUBLIC_URL, "events": []},
         {"callback_url": PUBLIC_URL, "events": ["signal.deleted"]},

@@ -58,8 +58,14 @@ def public_addresses(host: str, port: int) -> list[str]:
     return addresses
 
 
-def check_callback_url(url: str, allow_private: bool) -> None:
-    """Raises TargetRefused with a reason the caller may see."""
+def _loopback_only(host: str, port: int) -> bool:
+    return all(ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in resolve(host, port))
+
+
+def check_callback_url(url: str, allow_private: bool, allow_http: bool = False) -> None:
+    """Raises TargetRefused with a reason the caller may see. Plain http only where `allow_http` (demo
+    mode) or, with private targets allowed, to this machine itself: production settings need https
+    even for the private targets WEBHOOK_ALLOW_PRIVATE_TARGETS admits."""
     if len(url) > MAX_URL_LENGTH:
         raise TargetRefused(f"at most {MAX_URL_LENGTH} characters")
     try:
@@ -67,7 +73,7 @@ def check_callback_url(url: str, allow_private: bool) -> None:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
         raise TargetRefused("not a valid URL") from exc
-    if parts.scheme not in (("https", "http") if allow_private else ("https",)):
+    if parts.scheme not in ("https", "http"):
         raise TargetRefused("must be an https URL")
     if not parts.hostname:
         raise TargetRefused("must name a host")
@@ -75,6 +81,8 @@ def check_callback_url(url: str, allow_private: bool) -> None:
         raise TargetRefused("must not carry credentials")
     if parts.fragment:
         raise TargetRefused("must not have a fragment")
+    if parts.scheme == "http" and not (allow_http or (allow_private and _loopback_only(parts.hostname, port))):
+        raise TargetRefused("must be an https URL")
     if not allow_private:
         public_addresses(parts.hostname, port)
 
