@@ -177,7 +177,7 @@ class TestWorker:
         first = delivery.claim(app.state.engine, settings, utcnow(), 10)
         make_due(app)
         second = delivery.claim(app.state.engine, settings, utcnow(), 10)
-        assert first.ids == second.ids and first.lease_until != second.lease_until
+        assert set(first.ids) == set(second.ids) == set(ids) and first.lease_until != second.lease_until
         client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(599)))
         for message_id in ids:
             assert delivery.deliver_one(app.state.engine, settings, client, message_id, first.lease_until) is None
