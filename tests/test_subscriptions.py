@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app.models import AuditEvent, Subscription
-from app.services import delivery, targets
+from app.services import delivery, outbox, targets
 from tests.factories import OTHER_BSN, VALID_BSN, submit
 from tests.webhook_helpers import Receiver, messages, readme_receiver, serve
 
@@ -147,6 +147,18 @@ class TestDeliveries:
         for personal in ("Fatima", "Amrani", OTHER_BSN, "Jan de Vries", VALID_BSN, "2005-03-01", "Kanaleneiland",
                          "Overvecht", "strijd", "extremistische"):
             assert personal not in everything
+
+    def test_other_outbox_kinds_for_the_subscription_are_not_listed_as_deliveries(self, app, client, auth, production):
+        created = create(client, auth("admin"))
+        with Session(app.state.engine) as session:
+            other = outbox.enqueue(session, kind="test.document", payload={"document_id": str(uuid.uuid4())},
+                                   subscription_id=uuid.UUID(created["id"]))
+            session.commit()
+            other_id = other.id
+        url = f"{BASE}/{created['id']}/deliveries"
+        listed = client.get(url, headers=auth("admin"))
+        assert listed.status_code == 200 and listed.json()["items"] == []
+        assert client.post(f"{url}/{other_id}/redeliver", headers=auth("admin")).status_code == 404
 
     def test_a_signal_in_another_municipality_is_not_announced_here(self, app, client, auth, receiver):
         create(client, auth("admin"), url=receiver.url)
