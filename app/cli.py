@@ -194,7 +194,8 @@ def retention_run(operator: Annotated[str, typer.Option(help="Who runs it, for t
             result = retention.dry_run(session, settings) if dry_run else retention.run(session, settings, operator)
         verb = "would erase" if dry_run else "erased"
         typer.echo(f"{verb}: {result.signals} signals, {result.cases} cases, "
-                   f"{result.information_items} information items, {result.persons} persons")
+                   f"{result.information_items} information items, {result.persons} persons, "
+                   f"{result.outbox_messages} outbox messages")
     _once_or_loop(loop, run_once)
 
 

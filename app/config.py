@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # Audit events (days, from the newest event of a sealed batch): longer than any data retention
     # above, so who processed a person's data stays answerable after the data itself is erased.
     retention_audit_days: int = Field(default=2557, ge=1)
+    # Delivered and dead outbox messages (webhooks and other deliveries), counted from creation.
+    retention_outbox_days: int = Field(default=30, ge=1)
     statistics_suppression_threshold: int = Field(default=5, ge=1)
     # Events younger than this are not sealed yet: a transaction that took its sequence number
     # earlier may still be committing.
@@ -98,7 +100,7 @@ class Settings(BaseSettings):
 
     @property
     def webhook_private_targets_allowed(self) -> bool:
-        """Plain http and private, loopback or link-local callback addresses: demo and tests only."""
+        """Private, loopback or link-local callback addresses (plain http only to loopback, or in demo mode)."""
         return self.demo_mode or self.webhook_allow_private_targets
 
     @cached_property

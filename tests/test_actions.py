@@ -96,3 +96,21 @@ def test_an_assigned_action_notifies_the_owning_organisation_without_personal_da
     assert href == f"{API}/actions/{action['id']}" and "Huisbezoek" not in str(sent[0].payload)
     fetched = client.get(href, headers=auth("police"))
     assert (fetched.status_code, fetched.json()["description"]) == (200, "Huisbezoek bij Jan")
+
+
+def test_a_retry_with_the_same_idempotency_key_agrees_the_action_once(client, auth, app):
+    subscription, _ = add_subscription(app, "https://receiver.example/hook", events=("action.assigned",), code="POL")
+    case, police = police_case(client, auth)
+    headers = auth("coordinator") | {"Idempotency-Key": "overleg-2026-47-punt-3"}
+    body = {"description": "Huisbezoek", "due_date": DUE, "owner_organisation_id": police}
+    first = client.post(f"{API}/cases/{case['id']}/actions", headers=headers, json=body)
+    again = client.post(f"{API}/cases/{case['id']}/actions", headers=headers, json=body)
+    assert (first.status_code, again.status_code, again.headers.get("idempotent-replayed")) == (201, 201, "true")
+    assert again.json() == first.json()
+    assert [a["id"] for a in client.get(f"{API}/cases/{case['id']}/actions", headers=auth("coordinator")).json()] == [
+        first.json()["id"]]
+    assert len(messages(app, subscription_id=subscription)) == 1, "notified once"
+    other = client.post(f"{API}/cases/{case['id']}/actions", headers=headers, json=body | {"description": "Anders"})
+    assert other.status_code == 409
+    elsewhere, _ = police_case(client, auth)
+    assert client.post(f"{API}/cases/{elsewhere['id']}/actions", headers=headers, json=body).status_code == 409

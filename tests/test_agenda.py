@@ -28,7 +28,8 @@ def test_the_build_picks_up_reviews_overdue_actions_and_closure_proposals(client
                                                   for n in ("Ria Review", "Otto Overdue", "Ans Afsluiten",
                                                             "Stil Geval", "Eerder Besproken"))
     age_triage(app, [c["signal_id"] for c in (review, overdue, proposed, quiet)], days=30)
-    plan(client, auth, app, hours=-24 * 20)  # an earlier meeting: what was triaged before it is not new
+    previous = plan(client, auth, app, hours=-24 * 20)  # an earlier meeting: what was on its agenda is not new
+    build(client, auth, previous["id"])
     age_triage(app, [earlier["signal_id"]], days=3)
     meeting = plan(client, auth, app, hours=24 * 10)
     patch_case(client, auth, review["id"], {"next_review_date": (date.today() + timedelta(days=5)).isoformat()})
@@ -49,6 +50,22 @@ def test_the_build_picks_up_reviews_overdue_actions_and_closure_proposals(client
     assert items[0]["reason"] == "proposed for closure: Doelen zijn bereikt."
     assert items[2]["reason"].startswith("action overdue since ")
     assert build(client, auth, meeting["id"]) == items
+
+
+def test_a_signal_triaged_after_the_previous_agenda_was_built_reaches_the_next_agenda(client, auth, app):
+    discussed = new_case(client, auth, name="Al Besproken", bsn=None)
+    previous = plan(client, auth, app, hours=2)
+    assert [i["case_number"] for i in build(client, auth, previous["id"])] == [discussed["number"]]
+    # Triaged after that agenda was built but before that meeting starts: on no agenda yet.
+    late = new_case(client, auth, name="Laat Getrieerd", bsn=None)
+    removed = new_case(client, auth, name="Weggehaald Geval", bsn=None)
+    items = client.post(f"{API}/meetings/{previous['id']}/agenda/items", json={"case_id": removed["id"]},
+                        headers=auth("chair")).json()["items"]
+    assert client.delete(f"{API}/meetings/{previous['id']}/agenda/items/{items[-1]['id']}",
+                         headers=auth("chair")).status_code == 204
+    meeting = plan(client, auth, app, hours=24 * 7)
+    assert sorted((i["case_number"], i["kind"]) for i in build(client, auth, meeting["id"])) == sorted(
+        [(late["number"], "new_signal"), (removed["number"], "new_signal")])
 
 
 def test_the_chair_removes_adds_reorders_and_marks_urgent(client, auth, app):

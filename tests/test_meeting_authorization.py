@@ -131,3 +131,38 @@ def test_meeting_authorization(client, auth, app, caller, relation, endpoint, ex
         assert response.headers["content-type"] == "application/problem+json"
         assert PERSON_NAME not in response.text
     assert last_outcome(app, response.headers["x-request-id"]) == expected["outcome"]
+
+
+class TestTheChairReadsTheSignalsOfAgendaCases:
+    """DESIGN.md: a chair reads the signals of the cases on the agendas they chair, and no others."""
+
+    def _setup(self, client, auth, app):
+        on_agenda = new_case(client, auth, name=PERSON_NAME)
+        elsewhere = new_case(client, auth, name="Piet Bakker", bsn=None)
+        meeting = plan(client, auth, app)
+        item = client.post(f"{API}/meetings/{meeting['id']}/agenda/items", json={"case_id": on_agenda["id"]},
+                           headers=auth("chair")).json()["items"][0]
+        return on_agenda["signal_id"], elsewhere["signal_id"], f"{API}/meetings/{meeting['id']}/agenda/items/{item['id']}"
+
+    def test_read_and_list_only_those_signals_without_the_triage_matches(self, client, auth, app):
+        signal, other, _ = self._setup(client, auth, app)
+        response = client.get(f"{API}/signals/{signal}", headers=auth("chair"))
+        assert response.status_code == 200
+        assert (response.json()["view"], response.json()["matches"], response.json()["subject"]["name"]) == (
+            "full", None, PERSON_NAME)
+        assert last_outcome(app, response.headers["x-request-id"]) == "allowed"
+        missing = client.get(f"{API}/signals/{other}", headers=auth("chair"))
+        assert missing.status_code == 404 and last_outcome(app, missing.headers["x-request-id"]) == "denied"
+        listed = client.get(f"{API}/signals", headers=auth("chair"))
+        assert listed.status_code == 200 and [s["id"] for s in listed.json()["items"]] == [signal]
+
+    def test_the_chair_does_not_triage(self, client, auth, app):
+        signal, _, _ = self._setup(client, auth, app)
+        response = client.post(f"{API}/signals/{signal}/reopen", json={"reason": "Opnieuw bekijken graag."},
+                               headers=auth("chair"))
+        assert response.status_code == 403 and last_outcome(app, response.headers["x-request-id"]) == "denied"
+
+    def test_off_the_agenda_the_signal_is_not_found(self, client, auth, app):
+        signal, _, item_url = self._setup(client, auth, app)
+        assert client.delete(item_url, headers=auth("chair")).status_code == 204
+        assert client.get(f"{API}/signals/{signal}", headers=auth("chair")).status_code == 404

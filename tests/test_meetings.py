@@ -142,3 +142,10 @@ def test_a_meeting_is_validated_and_changed_by_those_who_run_it(client, auth, ap
     assert stale.status_code == 412
     assert client.get(f"{url}/{meeting['id']}", headers=auth("police")).status_code == 404
     assert client.patch(f"{url}/{meeting['id']}", json={"status": "closed"}, headers=headers).status_code == 409
+
+
+def test_null_for_a_required_field_of_a_meeting_is_400(client, auth, app):
+    meeting = plan(client, auth, app)
+    for bad in ({"starts_at": None}, {"chair_id": None}):
+        response = client.patch(f"{API}/meetings/{meeting['id']}", json=bad, headers=auth("chair"))
+        assert response.status_code == 400 and response.json()["errors"][0]["name"] == next(iter(bad)), bad

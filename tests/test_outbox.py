@@ -162,13 +162,29 @@ class TestWorker:
     def test_a_claimed_message_is_claimed_again_only_after_its_lease(self, app, settings):
         """A worker that dies after claiming loses nothing: the message returns when the lease ends."""
         [message_id] = _enqueue(app, "test.record")
-        assert delivery.claim(app.state.engine, settings, utcnow(), 10) == [message_id]
+        assert delivery.claim(app.state.engine, settings, utcnow(), 10).ids == [message_id]
         assert _run(app).claimed == 0
         [message] = messages(app)
         lease = message.next_attempt_at - utcnow()
         assert timedelta(seconds=settings.webhook_lease_seconds - 5) < lease
         make_due(app)
-        assert _run(app).counts["delivered"] == 1 and messages(app)[0].attempts == 2
+        assert _run(app).counts["delivered"] == 1 and messages(app)[0].attempts == 1
+
+    def test_a_message_whose_lease_ran_out_in_a_slow_batch_is_left_to_its_new_claim(self, app, settings):
+        """Worker A claimed a batch; its deliveries took longer than the lease, so worker B claimed and
+        delivered the rest meanwhile. A must not deliver them a second time, nor count an attempt."""
+        ids = _enqueue(app, "test.record", 2)
+        first = delivery.claim(app.state.engine, settings, utcnow(), 10)
+        make_due(app)
+        second = delivery.claim(app.state.engine, settings, utcnow(), 10)
+        assert set(first.ids) == set(second.ids) == set(ids) and first.lease_until != second.lease_until
+        client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(599)))
+        for message_id in ids:
+            assert delivery.deliver_one(app.state.engine, settings, client, message_id, first.lease_until) is None
+            assert delivery.deliver_one(app.state.engine, settings, client, message_id, second.lease_until) == "delivered"
+            assert delivery.deliver_one(app.state.engine, settings, client, message_id, first.lease_until) is None
+        assert sorted(RECORDED) == sorted(ids)
+        assert {(m.status, m.attempts) for m in messages(app)} == {("delivered", 1)}
 
 
 def test_backoff_is_exponential_capped_and_jittered(app):
@@ -191,7 +207,7 @@ def test_a_claim_skips_rows_another_worker_holds(app, settings, postgresql_only)
     with Session(app.state.engine) as other_worker:
         held = other_worker.exec(select(OutboxMessage).order_by(OutboxMessage.next_attempt_at).limit(2)
                                  .with_for_update()).all()
-        claimed = delivery.claim(app.state.engine, settings, utcnow(), 100)
+        claimed = delivery.claim(app.state.engine, settings, utcnow(), 100).ids
         assert set(claimed) == set(ids) - {m.id for m in held} and len(claimed) == 4
         other_worker.rollback()
 

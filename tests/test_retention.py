@@ -13,10 +13,12 @@ from app.models import (
     Case,
     ClosureProposal,
     InformationItem,
+    OutboxMessage,
     Person,
     Signal,
 )
 from app.models.base import utcnow
+from app.models.outbox import MessageStatus
 from tests.case_helpers import API, new_case
 from tests.factories import submit
 from tests.meeting_helpers import plan
@@ -64,7 +66,8 @@ def test_dry_run_then_run_then_nothing_left_to_do(client, auth, app):
         again = retention.run(session, settings, "fg-utrecht")
         events = session.exec(select(AuditEvent).where(AuditEvent.operation == "erase")).all()
     assert (again.signals, again.cases, again.persons) == (0, 0, 0)
-    assert [e.detail for e in events][0] == {"signals": 2, "cases": 1, "information_items": 1, "persons": 2}
+    assert [e.detail for e in events][0] == {"signals": 2, "cases": 1, "information_items": 1, "persons": 2,
+                                        "outbox_messages": 0}
     assert "Oud Signaal" not in str([e.detail for e in events])
 
 
@@ -86,3 +89,16 @@ def test_erasing_a_case_erases_its_agenda_items_actions_and_proposals(client, au
         assert retention.run(session, app.state.settings, "fg-utrecht").cases == 1
         assert [session.exec(select(func.count()).select_from(m)).one()
                 for m in (Action, AgendaItem, ClosureProposal)] == [0, 0, 0]
+
+
+def test_finished_outbox_messages_are_dropped_after_their_period(app):
+    settings, old = app.state.settings, utcnow() - timedelta(days=app.state.settings.retention_outbox_days + 1)
+    with Session(app.state.engine) as session:
+        session.add_all(OutboxMessage(kind="webhook", payload={}, status=status, created_at=at)
+                        for status in MessageStatus for at in (old, utcnow()))
+        session.commit()
+        assert retention.dry_run(session, settings).outbox_messages == 2
+        assert retention.run(session, settings, "fg-utrecht").outbox_messages == 2
+        left = session.exec(select(OutboxMessage.status, OutboxMessage.created_at)).all()
+    # The pending message stays however old it is; recent ones stay for the subscriber to inspect.
+    assert sorted(status for status, _ in left) == ["dead", "delivered", "pending", "pending"]

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app.models import AuditEvent, Subscription
-from app.services import delivery, targets
+from app.services import delivery, outbox, targets
 from tests.factories import OTHER_BSN, VALID_BSN, submit
 from tests.webhook_helpers import Receiver, messages, readme_receiver, serve
 
@@ -65,6 +65,7 @@ class TestCreate:
         "http://hooks.example.nl/x", "https://127.0.0.1/x", "https://10.0.0.8/x", "https://172.16.3.4/x",
         "https://192.168.0.1/x", "https://169.254.169.254/latest", "https://0.0.0.0/x", "https://[::1]/x",
         "https://[fe80::1]/x", "https://[::ffff:127.0.0.1]/x", "https://100.64.0.1/x", "https://224.0.0.1/x",
+        "https://[64:ff9b::a9fe:a9fe]/x", "https://[2002:a9fe:a9fe::1]/x", "https://[::7f00:1]/x",
         "https://internal.example.nl/x", "https://mixed.example.nl/x", "https://user:pw@hooks.example.nl/x",
         "ftp://hooks.example.nl/x", "https:///nohost", "https://hooks.example.nl:99999/x",
         "https://hooks.example.nl/x#frag"])
@@ -83,6 +84,11 @@ class TestCreate:
 
     def test_private_targets_when_allowed(self, client, auth, receiver):
         assert create(client, auth("admin"), url=receiver.url)["callback_url"] == receiver.url
+
+    @pytest.mark.parametrize("url", ["http://hooks.example.nl/x", "http://internal.example.nl/x"])
+    def test_private_targets_allowed_still_need_https_beyond_this_machine(self, client, auth, public_dns, url):
+        response = client.post(BASE, json={"callback_url": url, "events": ["signal.received"]}, headers=auth("admin"))
+        assert response.status_code == 400 and response.json()["errors"][0]["reason"] == "must be an https URL"
 
     @pytest.mark.parametrize("body", [
         {"callback_url": PUBLIC_URL}, {"callback_url": PUBLIC_URL, "events": []},
@@ -141,6 +147,18 @@ class TestDeliveries:
         for personal in ("Fatima", "Amrani", OTHER_BSN, "Jan de Vries", VALID_BSN, "2005-03-01", "Kanaleneiland",
                          "Overvecht", "strijd", "extremistische"):
             assert personal not in everything
+
+    def test_other_outbox_kinds_for_the_subscription_are_not_listed_as_deliveries(self, app, client, auth, production):
+        created = create(client, auth("admin"))
+        with Session(app.state.engine) as session:
+            other = outbox.enqueue(session, kind="test.document", payload={"document_id": str(uuid.uuid4())},
+                                   subscription_id=uuid.UUID(created["id"]))
+            session.commit()
+            other_id = other.id
+        url = f"{BASE}/{created['id']}/deliveries"
+        listed = client.get(url, headers=auth("admin"))
+        assert listed.status_code == 200 and listed.json()["items"] == []
+        assert client.post(f"{url}/{other_id}/redeliver", headers=auth("admin")).status_code == 404
 
     def test_a_signal_in_another_municipality_is_not_announced_here(self, app, client, auth, receiver):
         create(client, auth("admin"), url=receiver.url)

@@ -43,6 +43,14 @@ def action_case(id: Annotated[uuid.UUID, Path(description="Case id")], auditor: 
 ActionCase = Annotated[CaseAccess, Depends(action_case)]
 
 
+def replayed_action(auditor: Auditor, access: CaseAccess, action_id: uuid.UUID) -> Action:
+    """The action a retried creation (same Idempotency-Key, case and body) agreed the first time."""
+    action = auditor.session.exec(select(Action).where(Action.id == action_id, Action.case_id == access.case.id)).one()
+    auditor.allowed(Operation.create, "action", action.id, [access.person.pseudonym], ACTIVITY,
+                    {"case_id": str(access.case.id), "replay": True})
+    return action
+
+
 def case_actions(auditor: Auditor, access: CaseAccess) -> list[Action]:
     actions = auditor.session.exec(select(Action).where(Action.case_id == access.case.id)
                                    .order_by(Action.created_at, Action.id)).all()

@@ -204,3 +204,10 @@ def person_for_new_case(auditor: Auditor, person_id: uuid.UUID) -> Person:
         raise ApiError(400, "Unknown person.", errors=[{"name": "person_id", "location": "body",
                                                         "code": "unknown_person", "reason": "no such person"}])
     return person
+
+
+def chaired_case_ids(principal: Principal):
+    """The cases on agendas the principal chairs in their own municipality (none for anyone else)."""
+    if not _municipal_chair(principal):
+        return select(Case.id).where(false())
+    return select(Case.id).where(Case.municipality_id == principal.municipality_id, _chaired_agenda(principal))

@@ -3,11 +3,11 @@ items a caller sees in full (need-to-know inside the meeting), and the audit of 
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Path
 from sqlalchemy import exists, false, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.auth.audit import Auditor, AuditorDep
@@ -242,9 +242,14 @@ def _open_cases(municipality_id: uuid.UUID):
     return select(Case.id).where(Case.municipality_id == municipality_id, Case.status != CaseStatus.closed)
 
 
-def _previous_start(session: Session, meeting: Meeting) -> datetime | None:
-    return session.exec(select(func.max(Meeting.starts_at)).where(
-        Meeting.municipality_id == meeting.municipality_id, Meeting.starts_at < meeting.starts_at)).one()
+def _discussed_since_triage(meeting: Meeting):
+    """Whether the signal's case was on an earlier meeting's agenda after the signal was triaged: added
+    to it afterwards, or on it when that meeting started. Not the previous meeting's start as a boundary:
+    a signal triaged between that agenda's build and its start would then never reach any agenda."""
+    earlier = aliased(Meeting)
+    return exists().where(AgendaItem.case_id == Signal.case_id, AgendaItem.removed_at.is_(None),
+                          earlier.id == AgendaItem.meeting_id, earlier.starts_at < meeting.starts_at,
+                          or_(AgendaItem.added_at >= Signal.triaged_at, earlier.starts_at >= Signal.triaged_at))
 
 
 def _reasons(session: Session, meeting: Meeting) -> dict[uuid.UUID, dict[AgendaKind, str]]:
@@ -252,9 +257,7 @@ def _reasons(session: Session, meeting: Meeting) -> dict[uuid.UUID, dict[AgendaK
     open_cases, day = _open_cases(meeting.municipality_id), meeting.starts_at.date()
     signals = select(Signal.case_id, func.min(Signal.triaged_at)).where(
         Signal.case_id.in_(open_cases), Signal.status == SignalStatus.linked_to_case,
-        Signal.triaged_at <= meeting.starts_at)
-    if (previous := _previous_start(session, meeting)) is not None:
-        signals = signals.where(Signal.triaged_at > previous)
+        Signal.triaged_at <= meeting.starts_at, ~_discussed_since_triage(meeting))
     queries = {
         AgendaKind.new_signal: (signals.group_by(Signal.case_id), "new signal triaged on {:%Y-%m-%d}"),
         AgendaKind.review: (select(Case.id, Case.next_review_date).where(

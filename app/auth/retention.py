@@ -21,11 +21,13 @@ from app.models import (
     IdempotencyRecord,
     InformationItem,
     ItemShare,
+    OutboxMessage,
     Person,
     Signal,
 )
 from app.models.base import utcnow
 from app.models.case import CaseStatus
+from app.models.outbox import MessageStatus
 from app.models.signal import SignalStatus
 
 BATCH = 500
@@ -37,6 +39,7 @@ class Erasure:
     cases: int = 0
     information_items: int = 0
     persons: int = 0
+    outbox_messages: int = 0
 
 
 def _due_signals(settings: Settings):
@@ -47,6 +50,14 @@ def _due_signals(settings: Settings):
 def _due_cases(settings: Settings):
     cutoff = utcnow() - timedelta(days=settings.retention_closed_case_days)
     return select(Case.id).where(Case.status == CaseStatus.closed, Case.updated_at < cutoff)
+
+
+def _finished_outbox_messages(settings: Settings):
+    """Delivered and dead-lettered messages: kept a while for the subscriber to inspect or redeliver,
+    then dropped so the outbox does not grow without bound (they hold ids only, nothing personal)."""
+    cutoff = utcnow() - timedelta(days=settings.retention_outbox_days)
+    return select(OutboxMessage.id).where(OutboxMessage.status.in_([MessageStatus.delivered, MessageStatus.dead]),
+                                          OutboxMessage.created_at < cutoff)
 
 
 def _orphans():
@@ -86,7 +97,8 @@ def dry_run(session: Session, settings: Settings) -> Erasure:
                  & ~exists().where(Case.person_id == Person.id, Case.id.not_in(cases)))
     return Erasure(signals=_count(session, select(Signal.id).where(erased_signal)), cases=_count(session, cases),
                    information_items=_count(session, select(InformationItem.id).where(InformationItem.case_id.in_(cases))),
-                   persons=_count(session, select(Person.id).where(remaining)))
+                   persons=_count(session, select(Person.id).where(remaining)),
+                   outbox_messages=_count(session, _finished_outbox_messages(settings)))
 
 
 def run(session: Session, settings: Settings, operator: str) -> Erasure:
@@ -99,6 +111,9 @@ def run(session: Session, settings: Settings, operator: str) -> Erasure:
         session.commit()
     while ids := list(session.execute(_orphans().limit(BATCH)).scalars()):
         erased.persons += session.execute(delete(Person).where(Person.id.in_(ids))).rowcount
+        session.commit()
+    while ids := list(session.execute(_finished_outbox_messages(settings).limit(BATCH)).scalars()):
+        erased.outbox_messages += session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids))).rowcount
         session.commit()
     write_system_event(session, operator, "erase", "retention", "retention", asdict(erased))
     session.commit()

@@ -5,14 +5,15 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends, Path
-from sqlalchemy import and_, false, or_
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from app.auth import person_access
 from app.auth.audit import AuditorDep
+from app.auth.case_access import chaired_case_ids
 from app.auth.principal import Principal, forbidden
 from app.errors import not_found
-from app.models import Case, Person, Signal
+from app.models import Case, Person, Role, Signal
 from app.models.audit import Operation
 from app.models.matching import SignalMatch
 from app.pagination import PageParams, keyset
@@ -33,19 +34,27 @@ def _own_reports(principal: Principal):
     return and_(Signal.reporter_kind == principal.kind, Signal.reporter_id == principal.id)
 
 
-def visible_signals(principal: Principal):
-    """Signals the principal may know of: their municipality's as coordinator, their own as reporter."""
+def _signal_conditions(principal: Principal) -> list:
     conditions = []
     if (municipality := principal.coordinated_municipality) is not None:
         conditions.append(Signal.municipality_id == municipality)
     if principal.may_report:
         conditions.append(_own_reports(principal))
-    where = or_(*conditions) if conditions else false()
-    return select(Signal, Person).join(Person, Person.id == Signal.person_id).where(where)
+    return conditions
 
 
-def view_for(principal: Principal, signal: Signal) -> SignalViewKind:
-    if signal.municipality_id == principal.coordinated_municipality:
+def visible_signals(principal: Principal):
+    """Signals the principal may know of: their municipality's as coordinator, their own as reporter,
+    and as chair those of the cases on the agendas they chair (DESIGN.md), each with whether that is so."""
+    conditions = _signal_conditions(principal)
+    on_agenda = Signal.case_id.in_(chaired_case_ids(principal))
+    where = or_(*conditions, on_agenda)
+    return select(Signal, Person, on_agenda.label("on_chaired_agenda")).join(
+        Person, Person.id == Signal.person_id).where(where)
+
+
+def view_for(principal: Principal, signal: Signal, on_chaired_agenda: bool) -> SignalViewKind:
+    if signal.municipality_id == principal.coordinated_municipality or on_chaired_agenda:
         return "full"
     return "reporter"
 
@@ -66,9 +75,11 @@ def readable_signal(id: Annotated[uuid.UUID, Path(description="Signal id")], aud
     if row is None:
         auditor.denied(Operation.read, "signal", id, _pseudonym_of(session, id), "signal-follow-up")
         raise not_found()
-    signal, person = row
-    view = view_for(principal, signal)
-    matches, lookalikes = _matches(session, signal, person) if view == "full" else (None, [])
+    signal, person, on_chaired_agenda = row
+    view = view_for(principal, signal, on_chaired_agenda)
+    # The matches (other records that may be the same person) serve triage: the coordinator's only.
+    coordinating = signal.municipality_id == principal.coordinated_municipality
+    matches, lookalikes = _matches(session, signal, person) if coordinating else (None, [])
     auditor.allowed(Operation.read, "signal", id, [person.pseudonym, *lookalikes], _activity(view), {"view": view})
     return SignalAccess(signal, person, view, matches)
 
@@ -96,14 +107,14 @@ ReadableSignal = Annotated[SignalAccess, Depends(readable_signal)]
 def list_signals(auditor: AuditorDep, page: PageParams, status: str | None) -> tuple[list[SignalAccess], bool]:
     """One page of visible signals, newest first, and whether more follow; one audit event per page."""
     principal, session = auditor.principal, auditor.session
-    if principal.coordinated_municipality is None and not principal.may_report:
+    if not _signal_conditions(principal) and not principal.has_role(Role.chair):
         auditor.denied(Operation.list, "signal", None, [], "signal-follow-up")
         raise forbidden("Your role gives no access to signals.")
     query = visible_signals(principal)
     if status is not None:
         query = query.where(Signal.status == status)
     rows = session.exec(keyset(query, page, Signal.created_at, Signal.id)).all()
-    accesses = [SignalAccess(s, p, view_for(principal, s)) for s, p in rows[: page.size]]
+    accesses = [SignalAccess(s, p, view_for(principal, s, chaired)) for s, p, chaired in rows[: page.size]]
     full = any(a.view == "full" for a in accesses)
     auditor.allowed(Operation.list, "signal", None, [a.person.pseudonym for a in accesses],
                     _activity("full" if full else "reporter"),

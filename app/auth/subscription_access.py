@@ -13,6 +13,7 @@ from app.errors import not_found
 from app.models import OutboxMessage, Role, Scope, Subscription
 from app.models.audit import Operation
 from app.pagination import PageParams, keyset
+from app.services.outbox import WEBHOOK_KIND
 
 ACTIVITY = "webhook-management"
 _OPERATIONS = {"GET": Operation.read, "DELETE": Operation.delete, "POST": Operation.update}
@@ -50,8 +51,15 @@ def own_subscription(id: Annotated[uuid.UUID, Path(description="Subscription id"
 OwnSubscription = Annotated[Subscription, Depends(own_subscription)]
 
 
+def _webhook_messages(subscription: Subscription):
+    """The subscription's webhook events: other outbox kinds may name a subscription too (the outbox
+    contract allows it) but are not events the deliveries API can describe."""
+    return select(OutboxMessage).where(OutboxMessage.subscription_id == subscription.id,
+                                       OutboxMessage.kind == WEBHOOK_KIND)
+
+
 def list_deliveries(auditor: Auditor, subscription: Subscription, page: PageParams) -> tuple[list[OutboxMessage], bool]:
-    query = select(OutboxMessage).where(OutboxMessage.subscription_id == subscription.id)
+    query = _webhook_messages(subscription)
     rows = list(auditor.session.exec(keyset(query, page, OutboxMessage.created_at, OutboxMessage.id)).all())
     return rows[: page.size], len(rows) > page.size
 
@@ -59,8 +67,8 @@ def list_deliveries(auditor: Auditor, subscription: Subscription, page: PagePara
 def own_delivery(subscription: OwnSubscription,
                  delivery_id: Annotated[uuid.UUID, Path(description="Delivery (event) id")],
                  auditor: AuditorDep) -> OutboxMessage:
-    message = auditor.session.get(OutboxMessage, delivery_id)
-    if message is None or message.subscription_id != subscription.id:
+    message = auditor.session.exec(_webhook_messages(subscription).where(OutboxMessage.id == delivery_id)).first()
+    if message is None:
         auditor.denied(Operation.update, "webhook_delivery", delivery_id, [], ACTIVITY)
         raise not_found()
     return message

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, field_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -155,6 +155,14 @@ class MeetingUpdate(SQLModel):
     attending_organisation_ids: Organisations | None = None
     location: Location | None = None
     status: MeetingStatus | None = None
+
+    @field_validator("starts_at", "chair_id")
+    @classmethod
+    def _not_null(cls, value):
+        """Leaving them out keeps them; sending null must not blank a required field."""
+        if value is None:
+            raise ValueError("must not be null")
+        return value
 
 
 class MeetingView(SQLModel):

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.auth.action_access import (
     ActionCase,
@@ -16,6 +16,7 @@ from app.auth.case_access import ReadableCase
 from app.db import SessionDep
 from app.models.action import ActionCreate, ActionStatus, ActionUpdate, ActionView
 from app.pagination import Page, PageDep, encode_cursor
+from app.routers.signals import IdempotencyKey
 from app.services import actions
 
 router = APIRouter(tags=["actions"])
@@ -26,8 +27,12 @@ class ActionPage(Page[ActionView]):
 
 
 @router.post("/cases/{id}/actions", status_code=201, response_model=ActionView, summary="Agree an action for a case")
-def create_action(access: ActionCase, data: ActionCreate, session: SessionDep, auditor: AuditorDep):
-    return actions.present(actions.assign(session, auditor, access, data), access.case)
+def create_action(access: ActionCase, data: ActionCreate, session: SessionDep, auditor: AuditorDep,
+                  response: Response, idempotency_key: IdempotencyKey = None):
+    action, replayed = actions.assign_once(session, auditor, access, data, idempotency_key)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return actions.present(action, access.case)
 
 
 @router.get("/cases/{id}/actions", response_model=list[ActionView], summary="The actions of a case")

@@ -5,7 +5,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from app.auth.action_access import ActionAccess
+from app.auth.action_access import ActionAccess, replayed_action
 from app.auth.audit import Auditor
 from app.auth.case_access import ACTIVITY, CaseAccess, case_members
 from app.auth.meeting_access import agenda_item_of_case
@@ -15,7 +15,7 @@ from app.models.action import ActionCreate, ActionStatus, ActionUpdate, ActionVi
 from app.models.audit import Operation
 from app.models.base import utcnow
 from app.models.outbox import WebhookEvent
-from app.services import outbox
+from app.services import idempotency, outbox
 from app.services.cases import record
 
 
@@ -53,6 +53,22 @@ def assign(session: Session, auditor: Auditor, access: CaseAccess, data: ActionC
     outbox.notify(session, organisation_id=action.owner_organisation_id, event_type=WebhookEvent.action_assigned,
                   resource_type="action", resource_id=action.id)
     return action
+
+
+def assign_once(session: Session, auditor: Auditor, access: CaseAccess, data: ActionCreate,
+                key: str | None) -> tuple[Action, bool]:
+    """With an optional Idempotency-Key a retry answers the action agreed the first time: no second
+    action, no second notification. The key keeps only the action's id, never its text."""
+    record = None
+    if key is not None:
+        fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json") | {"case_id": str(access.case.id)})
+        record = idempotency.claim(session, f"{auditor.principal.actor}|actions", key, fingerprint)
+        if not idempotency.is_fresh(record):
+            return replayed_action(auditor, access, record.resource_id), True
+    action = assign(session, auditor, access, data)
+    if record is not None:
+        idempotency.complete(session, record, 201, {}, action.id)
+    return action, False
 
 
 def finish(session: Session, auditor: Auditor, access: ActionAccess, data: ActionUpdate) -> Action:

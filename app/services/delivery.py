@@ -1,11 +1,13 @@
 """The outbox worker: claims due messages, hands each to its deliverer, records the outcome.
 
 Any number of workers may run against PostgreSQL: a claim takes due rows with
-`SELECT … FOR UPDATE SKIP LOCKED`, moves their `next_attempt_at` one lease ahead, counts the
-attempt and commits, so other workers skip them; the outcome is committed after the delivery.
-A worker that dies mid-delivery leaves the message to be claimed again when the lease ends:
-delivery is at least once, and receivers deduplicate on the message id. SQLite has no row locks
-and a single writer: run one worker there.
+`SELECT … FOR UPDATE SKIP LOCKED`, moves their `next_attempt_at` one lease ahead and commits, so
+other workers skip them. Right before each delivery the worker renews the lease of that one message,
+counting the attempt, but only while the message still carries the lease of its claim: in a slow
+batch a lease may run out and another worker may have taken the message since. The outcome is
+committed after the delivery. A worker that dies mid-delivery leaves the message to be claimed again
+when the lease ends: delivery is at least once, and receivers deduplicate on the message id. SQLite
+has no row locks and a single writer: run one worker there.
 """
 
 import importlib
@@ -48,18 +50,42 @@ def backoff_seconds(attempts: int, settings: Settings, rng=random.random) -> flo
     return delay / 2 + rng() * delay / 2
 
 
-def claim(engine: Engine, settings: Settings, due_before: datetime, limit: int) -> list[uuid.UUID]:
-    now = utcnow()
+@dataclass(frozen=True)
+class Claim:
+    ids: list[uuid.UUID]
+    lease_until: datetime  # what the claim wrote into next_attempt_at: the mark that the messages are ours
+
+
+def _lease(settings: Settings) -> datetime:
+    return utcnow() + timedelta(seconds=settings.webhook_lease_seconds)
+
+
+def claim(engine: Engine, settings: Settings, due_before: datetime, limit: int) -> Claim:
     query = (select(OutboxMessage)
              .where(OutboxMessage.status == MessageStatus.pending, OutboxMessage.next_attempt_at <= due_before)
              .order_by(OutboxMessage.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
+    lease_until = _lease(settings)
     with Session(engine) as session:
         messages = session.exec(query).all()
         for message in messages:
-            message.attempts += 1
-            message.next_attempt_at = now + timedelta(seconds=settings.webhook_lease_seconds)
+            message.next_attempt_at = lease_until
         session.commit()
-        return [m.id for m in messages]
+        return Claim([m.id for m in messages], lease_until)
+
+
+def _renew(engine: Engine, settings: Settings, message_id: uuid.UUID, lease_until: datetime) -> bool:
+    """A full lease for this one delivery, and the attempt counted; False when the claim's lease is
+    no longer on the message (it ran out and another worker claimed it, or it was delivered)."""
+    with Session(engine) as session:
+        message = session.exec(select(OutboxMessage).where(
+            OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.pending,
+            OutboxMessage.next_attempt_at == lease_until).with_for_update()).first()
+        if message is None:
+            return False
+        message.attempts += 1
+        message.next_attempt_at = _lease(settings)
+        session.commit()
+        return True
 
 
 def _attempt(session: Session, message: OutboxMessage, http_client: httpx.Client) -> DeliveryFailed | None:
@@ -89,7 +115,12 @@ def _record(message: OutboxMessage, failure: DeliveryFailed | None, settings: Se
     return "retry"
 
 
-def deliver_one(engine: Engine, settings: Settings, http_client: httpx.Client, message_id: uuid.UUID) -> str:
+def deliver_one(engine: Engine, settings: Settings, http_client: httpx.Client, message_id: uuid.UUID,
+                lease_until: datetime) -> str | None:
+    """The outcome, or None when the claim on the message was lost before its turn came."""
+    if not _renew(engine, settings, message_id, lease_until):
+        logger.info("outbox message %s: lease ran out before delivery; left to the next claim", message_id)
+        return None
     with Session(engine) as session:
         session.info["settings"] = settings
         message = session.get(OutboxMessage, message_id)
@@ -116,9 +147,10 @@ def deliver_due(engine: Engine, settings: Settings, http_client: httpx.Client | 
     client = http_client or targets.http_client(settings.webhook_private_targets_allowed,
                                                 settings.webhook_timeout_seconds)
     try:
-        while ids := claim(engine, settings, started, batch):
-            for message_id in ids:
-                run.counts[deliver_one(engine, settings, client, message_id)] += 1
+        while (claimed := claim(engine, settings, started, batch)).ids:
+            for message_id in claimed.ids:
+                if outcome := deliver_one(engine, settings, client, message_id, claimed.lease_until):
+                    run.counts[outcome] += 1
     finally:
         if http_client is None:
             client.close()

@@ -23,7 +23,8 @@ def create(session: Session, auditor: Auditor, settings: Settings, data: Subscri
     """Returns the subscription and its signing secret, which is stored only encrypted."""
     principal = require_manager(auditor, Operation.create)
     try:
-        targets.check_callback_url(data.callback_url, settings.webhook_private_targets_allowed)
+        targets.check_callback_url(data.callback_url, settings.webhook_private_targets_allowed,
+                                   settings.demo_mode)
     except targets.TargetRefused as exc:
         raise _refused(str(exc)) from exc
     secret = webhooks.new_secret()

@@ -29,11 +29,26 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+# IPv6 forms that carry an IPv4 address the packets end up at: NAT64 (well-known prefix) and the
+# deprecated IPv4-compatible addresses; Python counts these as global whatever the IPv4 address is.
+_EMBEDDING_IPV4 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None or ip.sixtofour is not None:
+        return ip.ipv4_mapped or ip.sixtofour
+    if any(ip in network for network in _EMBEDDING_IPV4):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    checked = [ip]
+    if isinstance(ip, ipaddress.IPv6Address) and (embedded := _embedded_ipv4(ip)) is not None:
+        # An IPv4-mapped address is the IPv4 address itself (Python calls the mapped range non-global).
+        checked = [embedded] if ip.ipv4_mapped is not None else [ip, embedded]
+    return all(a.is_global and not a.is_multicast for a in checked)
 
 
 def public_addresses(host: str, port: int) -> list[str]:
@@ -43,8 +58,14 @@ def public_addresses(host: str, port: int) -> list[str]:
     return addresses
 
 
-def check_callback_url(url: str, allow_private: bool) -> None:
-    """Raises TargetRefused with a reason the caller may see."""
+def _loopback_only(host: str, port: int) -> bool:
+    return all(ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in resolve(host, port))
+
+
+def check_callback_url(url: str, allow_private: bool, allow_http: bool = False) -> None:
+    """Raises TargetRefused with a reason the caller may see. Plain http only where `allow_http` (demo
+    mode) or, with private targets allowed, to this machine itself: production settings need https
+    even for the private targets WEBHOOK_ALLOW_PRIVATE_TARGETS admits."""
     if len(url) > MAX_URL_LENGTH:
         raise TargetRefused(f"at most {MAX_URL_LENGTH} characters")
     try:
@@ -52,7 +73,7 @@ def check_callback_url(url: str, allow_private: bool) -> None:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
         raise TargetRefused("not a valid URL") from exc
-    if parts.scheme not in (("https", "http") if allow_private else ("https",)):
+    if parts.scheme not in ("https", "http"):
         raise TargetRefused("must be an https URL")
     if not parts.hostname:
         raise TargetRefused("must name a host")
@@ -60,6 +81,8 @@ def check_callback_url(url: str, allow_private: bool) -> None:
         raise TargetRefused("must not carry credentials")
     if parts.fragment:
         raise TargetRefused("must not have a fragment")
+    if parts.scheme == "http" and not (allow_http or (allow_private and _loopback_only(parts.hostname, port))):
+        raise TargetRefused("must be an https URL")
     if not allow_private:
         public_addresses(parts.hostname, port)
 

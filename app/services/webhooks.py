@@ -65,7 +65,8 @@ def deliver(session: Session, message: OutboxMessage, http_client: httpx.Client)
     if subscription is None or not subscription.active:
         raise DeliveryFailed("the subscription was deleted", permanent=True)
     try:
-        targets.check_callback_url(subscription.callback_url, settings.webhook_private_targets_allowed)
+        targets.check_callback_url(subscription.callback_url, settings.webhook_private_targets_allowed,
+                                   settings.demo_mode)
     except targets.TargetRefused as exc:
         raise DeliveryFailed(f"callback URL refused: {exc}") from exc
     body = json.dumps(message.payload, separators=(",", ":")).encode()
