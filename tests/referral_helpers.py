@@ -2,12 +2,13 @@
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from app.models import ExternalEndpoint, Organisation
+from app.services import accounts, endpoints
 from tests.case_helpers import add_member, new_case, organisation_id
 
 API = "/api/v1"
+ARNHEM = "https://arnhem.example.nl"
 PURPOSE = "Begeleiding bij zorgen over radicalisering; gesprek met behandelaar gewenst."
 
 
@@ -41,13 +42,12 @@ def refer(client, auth, case: dict, code: str, **overrides) -> dict:
     return ok(client.post(f"{API}/cases/{case['id']}/referrals", json=body, headers=auth("coordinator")), 201)
 
 
-def link_arnhem(app, secret_encrypted: str = "not-used-for-inbound") -> None:
-    """Registers Arnhem's registry with Utrecht (what `casusregister register-endpoint` does)."""
+def link_arnhem(app) -> None:
+    """Registers Arnhem's registry with Utrecht, as `casusregister register-endpoint` does."""
     with Session(app.state.engine) as session:
-        organisation = {o.code: o for o in session.exec(select(Organisation)).all()}
-        session.add(ExternalEndpoint(organisation_id=organisation["ARN"].id, municipality_id=organisation["UTR"].id,
-                                     base_url="https://arnhem.example.nl", token_url="https://arnhem.example.nl/token",
-                                     client_id="utrecht-system", client_secret_encrypted=secret_encrypted))
+        find = accounts.find_organisation
+        endpoints.register(session, app.state.settings, find(session, "ARN"), find(session, "UTR"),
+                           ARNHEM, f"{ARNHEM}/api/v1/auth/token", "utrecht-system", "secret-from-arnhem")
         session.commit()
 
 

@@ -5,6 +5,7 @@ from sqlmodel import Session, select
 
 from app.models import AuditEvent, AuditEventPerson, Referral
 from tests.referral_helpers import API, inbound_body, link_arnhem, ok
+from tests.webhook_helpers import add_subscription, messages
 
 INBOUND = f"{API}/inbound-referrals"
 
@@ -118,3 +119,19 @@ class TestWhoMaySend:
 
     def test_anonymous_is_refused(self, client, arnhem):
         assert client.post(INBOUND, json=inbound_body()).status_code == 401
+
+
+class TestAnnouncements:
+    def test_the_municipality_hears_of_it_and_the_answer_is_queued_for_the_sender(self, client, auth, app, arnhem):
+        subscription, _ = add_subscription(app, "https://utrecht.example.nl/hooks", ["referral.received"])
+        receipt = ok(client.post(INBOUND, json=inbound_body(), headers=arnhem), 201)
+        [event] = messages(app, kind="webhook")
+        assert (event.subscription_id, event.payload["data"]["resource_id"]) == (subscription, receipt["id"])
+        ok(client.post(f"{API}/referrals/{receipt['id']}/accept", json={"note": "Ja."}, headers=auth("coordinator")))
+        assert [m.payload for m in messages(app, kind="referral.status")] == [
+            {"referral_id": receipt["id"], "status": "accepted"}]
+
+    def test_a_change_by_the_sender_is_not_sent_back_to_it(self, client, app, arnhem):
+        receipt = ok(client.post(INBOUND, json=inbound_body(), headers=arnhem), 201)
+        ok(client.post(f"{API}/referrals/{receipt['id']}/withdraw", json={}, headers=arnhem))
+        assert messages(app, kind="referral.status") == []

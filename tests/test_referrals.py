@@ -16,6 +16,7 @@ from tests.referral_helpers import (
     refer,
     referral_body,
 )
+from tests.webhook_helpers import add_subscription, messages
 
 
 def _events(app, resource_id: str) -> list[tuple[AuditEvent, list[str]]]:
@@ -224,3 +225,33 @@ class TestRequestForAssessment:
         response = client.post(f"{API}/referrals/{referral['id']}/complete", json={"assessment": "Iets."},
                                headers=auth("care"))
         assert response.status_code == 400
+
+
+class TestNotifications:
+    """Webhook events for the other party: ids and kinds only; the details are read through the API."""
+
+    def _events(self, app) -> list[tuple[str, str, str]]:
+        return [(m.payload["type"], str(m.subscription_id), m.payload["data"]["resource_id"])
+                for m in messages(app, kind="webhook")]
+
+    def test_the_recipient_hears_of_a_referral_and_the_sender_of_its_answer(self, client, auth, app):
+        ggz, _ = add_subscription(app, "https://ggz.example.nl/hooks", ["referral.received"], code="GGZ")
+        utr, _ = add_subscription(app, "https://utrecht.example.nl/hooks", ["referral.status_changed"])
+        referral = refer(client, auth, case_with_items(client, auth), "GGZ")
+        ok(client.post(f"{API}/referrals/{referral['id']}/accept", json={"note": "Ja."}, headers=auth("care")))
+        assert self._events(app) == [("referral.received", str(ggz), referral["id"]),
+                                     ("referral.status_changed", str(utr), referral["id"])]
+        assert all("Jan" not in str(m.payload) for m in messages(app))
+
+    def test_a_withdrawal_is_told_to_the_recipient(self, client, auth, app):
+        ggz, _ = add_subscription(app, "https://ggz.example.nl/hooks", ["referral.status_changed"], code="GGZ")
+        referral = refer(client, auth, case_with_items(client, auth), "GGZ")
+        ok(client.post(f"{API}/referrals/{referral['id']}/withdraw", json={}, headers=auth("coordinator")))
+        assert self._events(app) == [("referral.status_changed", str(ggz), referral["id"])]
+
+    def test_a_referral_to_another_registry_is_queued_with_its_id_only(self, client, auth, app):
+        link_arnhem(app)
+        referral = refer(client, auth, case_with_items(client, auth), "ARN")
+        assert [m.payload for m in messages(app, kind="referral.deliver")] == [{"referral_id": referral["id"]}]
+        local = refer(client, auth, case_with_items(client, auth), "GGZ")
+        assert local["id"] not in str([m.payload for m in messages(app)])

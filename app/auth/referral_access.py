@@ -201,45 +201,43 @@ def case_for_assessment(session: Session, access: ReferralAccess) -> CaseAccess:
     return CaseAccess(case, access.person, "partner", is_member=False, emergency=False)
 
 
-def _system_event(session: Session, referral: Referral, person: Person, detail: dict) -> None:
-    """A disclosure to another organisation's registry, done by the delivery worker."""
+def _disclosure(session: Session, referral: Referral, person: Person, detail: dict) -> None:
+    """A disclosure to another organisation's registry, by the delivery worker. Committed on its own
+    before anything is sent, so that a failed or repeated attempt is on record too."""
     event = AuditEvent(trace_id=str(uuid.uuid4()), actor_kind="system", actor_name="referral-delivery",
                        organisation_id=referral.municipality_id, operation="disclose", resource_type="referral",
                        resource_id=str(referral.id), outcome=Outcome.allowed, processing_activity=DISCLOSURE,
                        legal_basis=LEGAL_BASIS.get(DISCLOSURE), detail=detail)
-    write_event(session, event, [person.pseudonym])
+    with Session(session.get_bind()) as audit_session:
+        write_event(audit_session, event, [person.pseudonym])
+        audit_session.commit()
 
 
-def delivery_document(session: Session, referral_id: uuid.UUID) -> tuple[Referral, dict] | None:
+def referral_for_delivery(session: Session, referral_id: uuid.UUID) -> Referral:
+    """For the delivery worker: the referral (its status and references), without personal data."""
+    return session.exec(select(Referral).where(Referral.id == referral_id)).one()
+
+
+def delivery_document(session: Session, referral: Referral) -> dict:
     """The JSON document for the recipient's registry, rendered now from ONLY the shared fields and
-    items; None when there is nothing to deliver (withdrawn before delivery). Audited as a disclosure."""
-    row = session.exec(select(Referral, Person).join(Person, Person.id == Referral.person_id)
-                       .where(Referral.id == referral_id, Referral.direction == ReferralDirection.outgoing)).first()
-    if row is None or row[0].status != "sent":
-        return None
-    referral, person = row
+    items (the shared items make up the summary). Audited as a disclosure."""
+    person = session.exec(select(Person).where(Person.id == referral.person_id)).one()
     subject = shared_subject(referral, person).model_dump(mode="json", include={"name", "date_of_birth", "bsn"},
                                                           exclude_none=True)
     items = shared_items(session, [referral.id]).get(referral.id, [])
     summary = "\n\n".join(f"{i.date.isoformat()}, {i.source}:\n{i.text}" for i in items) or referral.purpose
-    document = {"sender_reference": str(referral.id), "purpose": referral.purpose,
-                "legal_basis": referral.legal_basis, "subject": subject, "summary": summary}
-    _system_event(session, referral, person, {"recipient_organisation_id": str(referral.recipient_organisation_id),
-                                              "shared_fields": sorted(subject), "item_ids": [str(i.id) for i in items],
-                                              "legal_basis": referral.legal_basis})
-    return referral, document
+    _disclosure(session, referral, person, {"recipient_organisation_id": str(referral.recipient_organisation_id),
+                                            "shared_fields": sorted(subject), "item_ids": [str(i.id) for i in items],
+                                            "legal_basis": referral.legal_basis})
+    return {"sender_reference": str(referral.id), "purpose": referral.purpose, "legal_basis": referral.legal_basis,
+            "subject": subject, "summary": summary}
 
 
-def status_document(session: Session, referral_id: uuid.UUID) -> tuple[Referral, dict]:
-    """A status change for the other registry: the status and the note, audited as a disclosure."""
-    referral, person = session.exec(select(Referral, Person).join(Person, Person.id == Referral.person_id)
-                                    .where(Referral.id == referral_id)).one()
-    _system_event(session, referral, person, {"status": referral.status, "direction": referral.direction,
-                                              "other_organisation_id": str(_other_party(referral))})
-    return referral, {"note": referral.status_note}
-
-
-def _other_party(referral: Referral) -> uuid.UUID:
-    if referral.direction == ReferralDirection.incoming:
-        return referral.sender_organisation_id
-    return referral.recipient_organisation_id
+def status_document(session: Session, referral: Referral) -> dict:
+    """A status change for the other registry: its note concerns the person, so it is a disclosure too."""
+    person = session.exec(select(Person).where(Person.id == referral.person_id)).one()
+    other = (referral.sender_organisation_id if referral.direction == ReferralDirection.incoming
+             else referral.recipient_organisation_id)
+    _disclosure(session, referral, person, {"status": referral.status, "direction": referral.direction,
+                                            "other_organisation_id": str(other)})
+    return {"note": referral.status_note}

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.auth.audit import Auditor
 from app.auth.principal import forbidden
@@ -20,7 +20,8 @@ from app.models.referral import (
     ReferralKind,
 )
 from app.models.signal import Channel, SignalCategory, SignalCreate, SubjectIn
-from app.services import idempotency, signals
+from app.services import idempotency, outbox, signals
+from app.services.endpoints import endpoint_of
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,9 @@ class Received:
     created: bool
 
 
-def link_of(session: Session, organisation_id) -> ExternalEndpoint | None:
-    return session.exec(select(ExternalEndpoint).where(ExternalEndpoint.organisation_id == organisation_id)).first()
-
-
 def _linked_sender(session: Session, auditor: Auditor) -> ExternalEndpoint:
     principal = auditor.principal
-    link = link_of(session, principal.organisation_id) if principal.has_scope(Scope.referrals_send) else None
+    link = endpoint_of(session, principal.organisation_id) if principal.has_scope(Scope.referrals_send) else None
     if link is None:
         auditor.denied(Operation.create, "referral", None, [], ACTIVITY, {"inbound": True})
         raise forbidden("Only a linked municipality's system with scope referrals:send sends referrals here.")
@@ -94,4 +91,6 @@ def _create(session: Session, auditor: Auditor, secret: str, link: ExternalEndpo
     auditor.allowed(Operation.create, "referral", referral.id, [signal.person.pseudonym], ACTIVITY,
                     {"inbound": True, "signal_id": str(signal.signal.id), "legal_basis": data.legal_basis,
                      "shared_fields": shared})
+    outbox.notify(session, organisation_id=link.municipality_id, event_type="referral.received",
+                  resource_type="referral", resource_id=referral.id)
     return referral

@@ -33,7 +33,7 @@ from app.models.referral import (
     SharedSubject,
     TransitionRequest,
 )
-from app.services import cases, idempotency, items
+from app.services import cases, idempotency, items, outbox, referral_delivery
 
 S = ReferralStatus
 # action: (from which statuses, to which status, which party may do it)
@@ -135,6 +135,10 @@ def create(session: Session, auditor: Auditor, case: CaseAccess, data: ReferralC
                     {"case_id": str(case.case.id), "recipient_organisation_id": str(recipient.id),
                      "legal_basis": data.legal_basis, "shared_fields": referral.shared_fields,
                      "item_ids": [str(i) for i in data.shared_item_ids], "external": external})
+    outbox.notify(session, organisation_id=recipient.id, event_type="referral.received", resource_type="referral",
+                  resource_id=referral.id)
+    if external:
+        referral_delivery.queue_delivery(session, referral)
     return ReferralAccess(referral, case.person, "coordinator")
 
 
@@ -173,6 +177,23 @@ def change(session: Session, auditor: Auditor, access: ReferralAccess, action: s
         cases.record(session, auditor, referral.case_id, f"referral_{target}", {"referral_id": str(referral.id)})
     auditor.allowed(Operation.update, "referral", referral.id, [access.person.pseudonym], ACTIVITY,
                     {"status": [previous, target], "view": access.role})
+    _announce(session, access, party)
+
+
+def _announce(session: Session, access: ReferralAccess, party: str) -> None:
+    """Tells the other party: a webhook event for its subscriptions, and, when it is another
+    registry, the change itself (unless that registry is where the change came from)."""
+    referral = access.referral
+    incoming = referral.direction == ReferralDirection.incoming
+    senders_side = referral.municipality_id if not incoming else referral.sender_organisation_id
+    recipients_side = referral.recipient_organisation_id
+    other = recipients_side if party == "sender" else senders_side
+    outbox.notify(session, organisation_id=other, event_type="referral.status_changed", resource_type="referral",
+                  resource_id=referral.id)
+    if access.role != "coordinator":
+        return  # the change came from the other side's system or user: nothing to send back
+    if referral_delivery.is_external(session, referral):
+        referral_delivery.queue_status(session, referral)
 
 
 def _add_assessment(session: Session, auditor: Auditor, access: ReferralAccess, text: str) -> uuid.UUID:
