@@ -6,16 +6,19 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from app.models import AuditEvent, AuditEventPerson
+from app.auth import retention
+from app.models import AuditEvent, AuditEventPerson, Referral, ReferralItem
 from tests.factories import VALID_BSN
 from tests.referral_helpers import (
     API,
     case_with_items,
+    inbound_body,
     link_arnhem,
     ok,
     refer,
     referral_body,
 )
+from tests.test_retention import age
 from tests.webhook_helpers import add_subscription, messages
 
 
@@ -255,3 +258,24 @@ class TestNotifications:
         assert [m.payload for m in messages(app, kind="referral.deliver")] == [{"referral_id": referral["id"]}]
         local = refer(client, auth, case_with_items(client, auth), "GGZ")
         assert local["id"] not in str([m.payload for m in messages(app)])
+
+
+class TestRetention:
+    def test_referrals_go_with_their_case_and_with_the_signal_an_incoming_one_became(self, client, auth, app):
+        case = case_with_items(client, auth)
+        refer(client, auth, case, "GGZ", shared_item_ids=[case["shared_item"]])
+        coordinator = auth("coordinator")
+        etag = client.get(f"{API}/cases/{case['id']}", headers=coordinator).headers["etag"]
+        ok(client.patch(f"{API}/cases/{case['id']}", json={"status": "closed", "closure_reason": "Afgerond traject."},
+                        headers=coordinator | {"If-Match": etag}))
+        link_arnhem(app)
+        receipt = ok(client.post(f"{API}/inbound-referrals", json=inbound_body(), headers=auth.client("arnhem-system")),
+                     201)
+        signal_id = ok(client.get(f"{API}/referrals/{receipt['id']}", headers=coordinator))["signal_id"]
+        ok(client.post(f"{API}/signals/{signal_id}/triage", headers=coordinator,
+                       json={"outcome": "no_further_action", "reason": "Al bekend, geen actie nodig."}))
+        age(app, "cases", "updated_at", 2000)
+        age(app, "signals", "triaged_at", 400)
+        with Session(app.state.engine) as session:
+            retention.run(session, app.state.settings, "fg-utrecht")
+            assert session.exec(select(Referral)).all() == [] and session.exec(select(ReferralItem)).all() == []
