@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from app.models import AuditEvent
 from tests.factories import arnhem_coordinator
+from tests.meeting_helpers import plan
 from tests.referral_helpers import (
     API,
     case_with_items,
@@ -23,6 +24,7 @@ from tests.referral_helpers import (
 #               system for a referral to Arnhem), while it is open
 #   ended       as recipient, after the referral was completed
 #   member      a partner whose organisation takes part in the case, but is not the recipient
+#   agenda      the chair of a meeting with the case on its agenda (reads, changes nothing)
 #   other       another partner, another municipality, or a role without referrals
 # received: how many referrals GET /referrals?direction=received shows on a 200.
 # Each cell: expected status, then the outcome of the request's last audit event: a(llowed),
@@ -41,7 +43,8 @@ youthworker        other     0        | 403d   403d  200a  404d 404d   404d    4
 arnhem-coordinator other     0        | 404d   200a  200a  404d 404d   404d    404d     404d     403d
 arnhem-system      other     1        | 403d   403d  200a  404d 404d   404d    404d     404d     201a
 arnhem-noscope     other     0        | 403d   403d  403d  404d 404d   404d    404d     404d     403d
-chair              other     0        | 403d   403d  403d  404d 404d   404d    404d     404d     403d
+chair              agenda    0        | 403d   200a  403d  200a 403d   403d    403d     403d     403d
+chair              other     0        | 403d   200a  403d  404d 404d   404d    404d     404d     403d
 privacy            other     0        | 403d   403d  403d  404d 404d   404d    404d     404d     403d
 admin              other     0        | 403d   403d  403d  404d 404d   404d    404d     404d     403d
 teacher            other     0        | 403d   403d  403d  404d 404d   404d    404d     404d     403d
@@ -107,6 +110,10 @@ def build(client, auth, app, caller: str, relation: str, endpoint: str) -> dict:
     referrals = {code: refer(client, auth, case, code, shared_item_ids=[case["shared_item"]])["id"]
                  for code in ("GGZ", "DPO", "ARN")}
     target = referrals[recipient]
+    if relation == "agenda":
+        meeting = plan(client, auth, app)
+        ok(client.post(f"{API}/meetings/{meeting['id']}/agenda/items", json={"case_id": case["id"]},
+                       headers=auth("coordinator")), 201)
     if relation == "ended":
         _close(client, auth, target, recipient)
     elif endpoint == "complete":
@@ -133,10 +140,10 @@ def body_checks(endpoint: str, body, ctx: dict, caller: str, relation: str, expe
         for item in body["items"]:
             assert item["view"] == ("coordinator" if caller == "coordinator" else "recipient")
     elif endpoint == "lsent":
-        assert len(body["items"]) == (3 if caller == "coordinator" else 0)
+        assert len(body["items"]) == (3 if caller == "coordinator" or relation == "agenda" else 0)
     elif endpoint == "read":
         assert body["id"] == ctx["target"]
-        assert body["view"] == ("coordinator" if relation == "sender" else "recipient")
+        assert body["view"] == {"sender": "coordinator", "agenda": "chair"}.get(relation, "recipient")
         assert body["subject"]["name"] == ctx["name"] and body["subject"]["bsn"] is None
     elif endpoint in ("accept", "decline", "complete", "withdraw"):
         assert body["status"] == {"accept": "accepted", "decline": "declined", "complete": "completed",

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends, Path
-from sqlalchemy import and_, false, or_
+from sqlalchemy import and_, exists, false, or_
 from sqlmodel import Session, select
 
 from app.auth.audit import LEGAL_BASIS, Auditor, AuditorDep, write_event
 from app.auth.case_access import CaseAccess
 from app.auth.principal import Principal, forbidden
 from app.errors import ApiError, not_found
-from app.models import Case, InformationItem, Person, Role, Scope
+from app.models import AgendaItem, Case, InformationItem, Meeting, Person, Role, Scope
 from app.models.audit import AuditEvent, Operation, Outcome
 from app.models.referral import (
     OPEN_STATUSES,
@@ -28,7 +28,7 @@ from app.pagination import PageParams, keyset
 
 ACTIVITY = "referral"
 DISCLOSURE = "referral-disclosure"
-ReferralRole = Literal["coordinator", "recipient", "sender_system"]
+ReferralRole = Literal["coordinator", "chair", "recipient", "sender_system"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,20 @@ def _receiving(principal: Principal):
                 Referral.status.in_(OPEN_STATUSES))
 
 
+def _municipal_chair(principal: Principal) -> bool:
+    return principal.has_role(Role.chair) and principal.organisation_id == principal.municipality_id
+
+
+def _chairing(principal: Principal):
+    """The chair reads (only) the referrals made from cases on the agenda of a meeting they chair."""
+    if not _municipal_chair(principal):
+        return None
+    on_agenda = exists().where(AgendaItem.case_id == Referral.case_id, AgendaItem.removed_at.is_(None),
+                               Meeting.id == AgendaItem.meeting_id, Meeting.chair_id == principal.id)
+    return and_(Referral.municipality_id == principal.municipality_id,
+                Referral.direction == ReferralDirection.outgoing, on_agenda)
+
+
 def _sending_system(principal: Principal):
     """Another registry's system may change (withdraw) what it sent us, while it is open; not read it."""
     if not principal.has_scope(Scope.referrals_send):
@@ -73,9 +87,10 @@ def _conditions(principal: Principal, direction: str | None, sending_system: boo
     elif direction == "received":
         coordinating = None if coordinating is None else and_(
             coordinating, Referral.direction == ReferralDirection.incoming)
+    chairing = _chairing(principal) if direction != "received" else None
     if direction == "sent":
         receiving = None
-    candidates = [coordinating, receiving, _sending_system(principal) if sending_system else None]
+    candidates = [coordinating, chairing, receiving, _sending_system(principal) if sending_system else None]
     return [c for c in candidates if c is not None]
 
 
@@ -90,6 +105,8 @@ def visible_referrals(principal: Principal, direction: str | None = None, sendin
 def role_of(principal: Principal, referral: Referral) -> ReferralRole:
     if referral.municipality_id == principal.coordinated_municipality:
         return "coordinator"
+    if _municipal_chair(principal) and referral.municipality_id == principal.municipality_id:
+        return "chair"
     if referral.direction == ReferralDirection.incoming:
         return "sender_system"
     return "recipient"
@@ -103,7 +120,7 @@ def _pseudonyms(session: Session, referral_id: uuid.UUID) -> list[str]:
 def _detail(access: ReferralAccess, items: list[SharedItem] | None = None) -> dict:
     referral = access.referral
     detail = {"view": access.role, "legal_basis": referral.legal_basis, "status": referral.status}
-    if access.role != "coordinator":
+    if access.role not in ("coordinator", "chair"):
         detail["shared_fields"] = referral.shared_fields
     if items is not None:
         detail["item_ids"] = [str(i.id) for i in items]

@@ -236,10 +236,11 @@ class ReferralRecipientView(SQLModel):
 
 
 class ReferralCoordinatorView(ReferralRecipientView):
-    """The coordinator of the municipality the referral belongs to: also which case or signal it
-    concerns, and where an assessment landed."""
+    """The coordinator of the municipality the referral belongs to (and, reading only, the chair of a
+    meeting with its case on the agenda): also which case or signal it concerns, and where an
+    assessment landed."""
 
-    view: Literal["coordinator"] = "coordinator"
+    view: Literal["coordinator", "chair"] = "coordinator"
     case_id: uuid.UUID | None
     signal_id: uuid.UUID | None
     external_reference: str | None

@@ -142,11 +142,11 @@ def create(session: Session, auditor: Auditor, case: CaseAccess, data: ReferralC
     return ReferralAccess(referral, case.person, "coordinator")
 
 
-def _party(access: ReferralAccess) -> str:
-    """Which side of the referral the caller acts for."""
+def _party(access: ReferralAccess) -> str | None:
+    """Which side of the referral the caller acts for (the chair reads, and acts for neither)."""
     if access.role == "coordinator":
         return "sender" if access.referral.direction == ReferralDirection.outgoing else "recipient"
-    return "recipient" if access.role == "recipient" else "sender"
+    return {"recipient": "recipient", "sender_system": "sender"}.get(access.role)
 
 
 def _check_assessment(referral: Referral, action: str, data: TransitionRequest) -> None:
@@ -207,9 +207,11 @@ def _add_assessment(session: Session, auditor: Auditor, access: ReferralAccess, 
 
 
 def present(access: ReferralAccess, shared: list[SharedItem]) -> ReferralCoordinatorView | ReferralRecipientView:
-    """The coordinator sees the whole referral; a recipient its shared data, and only while it is open."""
+    """The coordinator (and the chair of a meeting with the case on its agenda) sees the whole
+    referral; a recipient its shared data, and only while it is open."""
     referral = access.referral
-    is_open = referral.status in OPEN_STATUSES or access.role == "coordinator"
+    full = access.role in ("coordinator", "chair")
+    is_open = referral.status in OPEN_STATUSES or full
     fields = dict(
         id=referral.id, kind=referral.kind, direction=referral.direction, status=referral.status,
         sender_organisation_id=referral.sender_organisation_id,
@@ -220,8 +222,8 @@ def present(access: ReferralAccess, shared: list[SharedItem]) -> ReferralCoordin
         items=shared if is_open else [], summary=referral.summary if is_open else None,
         due_date=referral.due_date, status_note=referral.status_note, created_at=referral.created_at,
         updated_at=referral.updated_at)
-    if access.role == "coordinator":
-        return ReferralCoordinatorView(**fields, case_id=referral.case_id, signal_id=referral.signal_id,
+    if full:
+        return ReferralCoordinatorView(**fields, view=access.role, case_id=referral.case_id, signal_id=referral.signal_id,
                                        external_reference=referral.external_reference,
                                        assessment_item_id=referral.assessment_item_id)
     return ReferralRecipientView(**fields)
