@@ -1,7 +1,7 @@
 """Referrals, the items they share, and links to other municipalities' registries
 
 Revision ID: 0005
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-23 10:43:08.689148
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0005'
-down_revision: str | None = '0006'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
