@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from app.models import AuditEvent
 from app.services import delivery
-from tests.referral_helpers import ARNHEM, case_with_items, link_arnhem, refer
+from tests.referral_helpers import API, ARNHEM, case_with_items, link_arnhem, ok, refer
 from tests.webhook_helpers import make_due, messages
 
 
@@ -51,3 +51,12 @@ def test_a_refused_token_is_dead_at_once_and_sends_nothing(client, auth, app):
     [message] = messages(app, kind="referral.deliver")
     assert message.last_error == "the other registry answered HTTP 401 on POST /api/v1/auth/token"
     assert ARNHEM not in message.last_error
+
+
+def test_a_transition_the_other_registry_refuses_is_dead_at_once(client, auth, app):
+    link_arnhem(app)
+    referral = refer(client, auth, case_with_items(client, auth), "ARN")
+    assert _deliver(app, {})[0]["delivered"] == 1
+    ok(client.post(f"{API}/referrals/{referral['id']}/withdraw", json={}, headers=auth("coordinator")))
+    counts, calls = _deliver(app, {"/api/v1/referrals/b-1/withdraw": 409})
+    assert counts["dead"] == 1 and calls == ["/api/v1/auth/token", "/api/v1/referrals/b-1/withdraw"]

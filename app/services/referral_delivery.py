@@ -24,8 +24,8 @@ DELIVER = "referral.deliver"
 STATUS = "referral.status"
 ACTIONS = {ReferralStatus.accepted: "accept", ReferralStatus.declined: "decline",
            ReferralStatus.completed: "complete", ReferralStatus.withdrawn: "withdraw"}
-# Answers that a retry cannot change.
-PERMANENT = {400, 401, 403, 404, 405, 413, 415}
+# Answers that a retry cannot change (409: the other registry refuses the transition in its state).
+PERMANENT = {400, 401, 403, 404, 405, 409, 413, 415, 422}
 
 
 def is_external(session: Session, referral: Referral) -> bool:
