@@ -111,6 +111,22 @@ def create_client(client_id: str, organisation: str,
     typer.echo(f"client_secret (shown once): {secret}")
 
 
+@cli.command("register-endpoint")
+def register_endpoint(organisation: Annotated[str, typer.Argument(help="Name or code of the external municipality")],
+                      municipality: Annotated[str, typer.Option(help="Name or code of the municipality here that deals with it")],
+                      base_url: Annotated[str, typer.Option(help="Base URL of its registry")],
+                      token_url: Annotated[str, typer.Option(help="Its token endpoint (client credentials)")],
+                      client_id: Annotated[str, typer.Option(help="The client it registered for us")],
+                      client_secret: Annotated[str, typer.Option(prompt=True, hide_input=True)] = "") -> None:
+    """Link another municipality's registry: where referrals to it go, and whose referrals come in for which municipality."""
+    from app.services import endpoints
+
+    settings = _settings()
+    _with_session(lambda s, _: endpoints.register(
+        s, settings, accounts.find_organisation(s, organisation), accounts.find_organisation(s, municipality),
+        base_url, token_url, client_id, client_secret), f"endpoint of {organisation} registered")
+
+
 @cli.command()
 def openapi(output: Annotated[str, typer.Option(help="File to write")] = "openapi/openapi.json") -> None:
     """Write the OpenAPI document generated from the app (committed under openapi/)."""

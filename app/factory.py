@@ -24,6 +24,7 @@ from app.routers import (
     meetings,
     organisations,
     persons,
+    referrals,
     signals,
     statistics,
     subscriptions,
@@ -39,6 +40,7 @@ def _api_router() -> APIRouter:
     for module in (signals, persons, cases, items, organisations, emergency, audit, statistics, meetings, actions):
         secured.include_router(module.router)
     secured.include_router(subscriptions.router)
+    secured.include_router(referrals.router)
     api.include_router(secured)
     return api
 

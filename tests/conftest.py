@@ -28,7 +28,8 @@ PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://127.0.0.1:5432/
 PASSWORD = "demo-test-password"
 # Tables that tests write to, children first.
 MUTABLE_TABLES = ["agenda_addenda", "actions", "closure_proposals", "agenda_items", "meeting_attendees", "meetings",
-                  "audit_seals", "audit_event_persons", "audit_events", "idempotency_records", "item_shares", "information_items",
+                  "audit_seals", "audit_event_persons", "audit_events", "idempotency_records", "referral_items", "referrals",
+                  "external_endpoints", "item_shares", "information_items",
                   "emergency_accesses", "case_history", "case_members", "signals", "cases", "case_number_sequences",
                   "persons", "login_failures", "outbox_messages", "subscriptions", "audit_anchors"]
 

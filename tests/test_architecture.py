@@ -11,7 +11,7 @@ APP = Path(__file__).resolve().parent.parent / "app"
 PUBLIC_ROUTES = {"/health", "/ready", "/.well-known/jwks.json", "/openapi.json", "/docs", "/api/v1/auth/token"}
 SENSITIVE_MODELS = {"Signal", "Person", "AuditEvent", "AuditEventPerson", "Case", "CaseMember", "CaseHistory",
                     "InformationItem", "ItemShare", "EmergencyAccess",
-                    "Meeting", "AgendaItem", "AgendaAddendum", "ClosureProposal", "Action"}
+                    "Meeting", "AgendaItem", "AgendaAddendum", "ClosureProposal", "Action", "Referral", "ReferralItem"}
 
 
 def _calls(dependant):

@@ -23,6 +23,9 @@ LEGAL_BASIS = {
     "privacy-supervision": "AVG art. 38-39: supervision by the data protection officer",
     "statistics": "AVG art. 89: aggregated statistics for evaluation, small counts suppressed",
     "retention": "AVG art. 5(1)(e), storage limitation: erasure after the retention period",
+    "referral": "AVG art. 6(1): the basis recorded on the referral (detail.legal_basis)",
+    "referral-disclosure": "AVG art. 6(1): the basis recorded on the referral (detail.legal_basis); "
+                           "disclosure to another organisation's registry",
 }
 
 

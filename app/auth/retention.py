@@ -23,6 +23,8 @@ from app.models import (
     ItemShare,
     OutboxMessage,
     Person,
+    Referral,
+    ReferralItem,
     Signal,
 )
 from app.models.base import utcnow
@@ -65,7 +67,16 @@ def _orphans():
                                    ~exists().where(Case.person_id == Person.id))
 
 
+def _erase_referrals(session: Session, column, ids: list) -> None:
+    """Referrals go with the case they were made from, or the signal an incoming one became."""
+    referrals = select(Referral.id).where(column.in_(ids))
+    session.execute(delete(ReferralItem).where(ReferralItem.referral_id.in_(referrals)))
+    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.resource_id.in_(referrals)))
+    session.execute(delete(Referral).where(column.in_(ids)))
+
+
 def _erase_signals(session: Session, ids: list) -> int:
+    _erase_referrals(session, Referral.signal_id, ids)
     session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.resource_id.in_(ids)))
     return session.execute(delete(Signal).where(Signal.id.in_(ids))).rowcount
 
@@ -74,6 +85,7 @@ def _erase_cases(session: Session, ids: list, erased: Erasure) -> None:
     items = select(InformationItem.item_id).where(InformationItem.case_id.in_(ids))
     session.execute(delete(ItemShare).where(ItemShare.item_id.in_(items)))
     erased.information_items += session.execute(delete(InformationItem).where(InformationItem.case_id.in_(ids))).rowcount
+    _erase_referrals(session, Referral.case_id, ids)
     for model in (CaseMember, CaseHistory, EmergencyAccess, Action, ClosureProposal):
         session.execute(delete(model).where(model.case_id.in_(ids)))
     agenda_items = select(AgendaItem.id).where(AgendaItem.case_id.in_(ids))

@@ -18,6 +18,7 @@ from app.models.meeting import (
 from app.models.organisation import Organisation, OrganisationKind
 from app.models.outbox import OutboxMessage, Subscription
 from app.models.person import MatchLock, Person
+from app.models.referral import ExternalEndpoint, Referral, ReferralItem
 from app.models.signal import Signal
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "CaseMember",
     "CaseNumberSequence",
     "EmergencyAccess",
+    "ExternalEndpoint",
     "IdempotencyRecord",
     "InformationItem",
     "ItemShare",
@@ -46,6 +48,8 @@ __all__ = [
     "OrganisationKind",
     "OutboxMessage",
     "Person",
+    "Referral",
+    "ReferralItem",
     "Role",
     "Scope",
     "Signal",

@@ -21,6 +21,8 @@ class ItemKind(StrEnum):
     youth_work = "youth_work"
     municipality = "municipality"
     other = "other"
+    # An expert pool's answer to a request for assessment (duidingsverzoek).
+    assessment = "assessment"
 
 
 class InformationItem(SQLModel, table=True):

@@ -31,7 +31,7 @@ from app.services import outbox, targets
 from app.services.outbox import DeliveryFailed
 
 # Modules that register a deliverer when imported.
-DELIVERER_MODULES = ("app.services.webhooks",)
+DELIVERER_MODULES = ("app.services.webhooks", "app.services.referral_delivery")
 logger = logging.getLogger(__name__)
 
 

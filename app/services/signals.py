@@ -52,15 +52,18 @@ def submit(session: Session, auditor: Auditor, secret: str, data: SignalCreate, 
     return Submission(access.signal.id, body, replayed=False)
 
 
-def create_signal(session: Session, auditor: Auditor, secret: str, data: SignalCreate) -> SignalAccess:
+def create_signal(session: Session, auditor: Auditor, secret: str, data: SignalCreate,
+                  municipality_id: uuid.UUID | None = None) -> SignalAccess:
+    """`municipality_id`: where the signal goes when not the reporter's own network (an inbound
+    referral from another municipality's system goes to the municipality linked with it)."""
     principal = auditor.principal
-    if principal.municipality_id is None:
+    municipality_id = municipality_id or principal.municipality_id
+    if municipality_id is None:
         raise forbidden("Your organisation is not part of a municipality's network.")
-    person, reason = persons.match_or_create(session, secret, principal.municipality_id, data.subject,
-                                             data.district)
+    person, reason = persons.match_or_create(session, secret, municipality_id, data.subject, data.district)
     subject = data.subject
     signal = Signal(
-        municipality_id=principal.municipality_id, person_id=person.id, subject_name=subject.name,
+        municipality_id=municipality_id, person_id=person.id, subject_name=subject.name,
         subject_date_of_birth=subject.date_of_birth, subject_bsn=subject.bsn, subject_address=subject.address,
         reporter_kind=principal.kind,
         reporter_id=principal.id, reporter_organisation_id=principal.organisation_id,

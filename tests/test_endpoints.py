@@ -1,0 +1,57 @@
+"""casusregister register-endpoint: the administrator links another municipality's registry."""
+
+import pytest
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import Settings
+from app.db import make_engine
+from app.models import ExternalEndpoint, Organisation
+from app.services import endpoints
+
+ARGS = ["--municipality", "UTR", "--base-url", "https://arnhem.example.nl", "--token-url",
+        "https://arnhem.example.nl/api/v1/auth/token", "--client-id", "utrecht-system"]
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("ARGON2_MEMORY_COST", "64")
+    monkeypatch.setenv("DEMO_MODE", "true")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    assert runner.invoke(cli, ["seed-demo"]).exit_code == 0
+    return runner
+
+
+def _links() -> list[tuple[ExternalEndpoint, str, str, str]]:
+    settings = Settings()
+    with Session(make_engine(settings)) as session:
+        codes = {o.id: o.code for o in session.exec(select(Organisation)).all()}
+        return [(link, codes[link.organisation_id], codes[link.municipality_id], endpoints.client_secret(settings, link))
+                for link in session.exec(select(ExternalEndpoint)).all()]
+
+
+def test_registers_the_link_with_the_secret_encrypted(env):
+    result = env.invoke(cli, ["register-endpoint", "ARN", *ARGS], input="s3cret-from-arnhem\n")
+    assert result.exit_code == 0, result.output
+    [(link, organisation, municipality, secret)] = _links()
+    assert (organisation, municipality, link.client_id, secret) == ("ARN", "UTR", "utrecht-system", "s3cret-from-arnhem")
+    assert "s3cret" not in link.client_secret_encrypted
+
+
+def test_registering_again_replaces_the_link(env):
+    env.invoke(cli, ["register-endpoint", "ARN", *ARGS], input="first-secret\n")
+    env.invoke(cli, ["register-endpoint", "ARN", *ARGS], input="second-secret\n")
+    assert [secret for *_, secret in _links()] == ["second-secret"]
+
+
+@pytest.mark.parametrize(("organisation", "override"), [("GGZ", []), ("ARN", ["--municipality", "GGZ"]),
+                                                        ("ARN", ["--base-url", "ftp://arnhem.example.nl"])])
+def test_refuses_what_is_not_a_link_between_municipalities(env, organisation, override):
+    result = env.invoke(cli, ["register-endpoint", organisation, *ARGS, *override], input="secret\n")
+    assert result.exit_code == 2 and _links() == []
