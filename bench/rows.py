@@ -1,0 +1,119 @@
+"""The bench's rows: each one small function that measures one thing and states its target."""
+
+from dataclasses import dataclass, field
+
+import httpx
+import psycopg
+
+from bench import auditlog, wrk
+from bench.deployment import Deployment
+from bench.server import Server
+from bench.wrk import Load
+
+API = "/api/v1"
+
+
+@dataclass
+class Row:
+    name: str
+    figure: str
+    ratio: str
+    target: str
+    passed: bool | None  # None: a reference figure without a target
+
+    @property
+    def verdict(self) -> str:
+        return "—" if self.passed is None else ("PASS" if self.passed else "MISS")
+
+
+@dataclass
+class Context:
+    deployment: Deployment
+    server: Server  # the application as deployed
+    unaudited: Server  # bench.noaudit: the same application and settings, auditor replaced by a no-op
+    seconds: int
+    events: int
+    health: Load | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def token(self, username: str) -> str:
+        return self.deployment.tokens[username]
+
+
+def _latency(load: Load) -> str:
+    errors = f", {load.errors} ERRORS" if load.errors else ""
+    return f"{load.rate:,.0f} req/s, p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms{errors}"
+
+
+def _signal(ctx: Context, name: str) -> dict:
+    body = {"subject": {"name": name, "date_of_birth": "1990-01-01"}, "categories": ["other"],
+            "description": "Benchmark.", "observed_at": "2026-11-20T10:00:00Z", "urgency": "normal",
+            "channel": "in_person"}
+    headers = {"Authorization": f"Bearer {ctx.token('bench-melder')}"}
+    return httpx.post(f"{ctx.server.url}{API}/signals", json=body, headers=headers).raise_for_status().json()
+
+
+def health(ctx: Context) -> list[Row]:
+    ctx.health = wrk.run(ctx.server.url, 32, ctx.seconds)
+    return [Row("health endpoint, unauthenticated (32 conn.): the ceiling", _latency(ctx.health), "1.00",
+                "—", None)]
+
+
+def intake(ctx: Context, connections: int) -> list[Row]:
+    load = wrk.run(ctx.server.url, connections, ctx.seconds, "signal", f"{API}/signals", ctx.token("bench-melder"))
+    ratio = load.rate / ctx.health.rate
+    passed = ratio >= 0.10 and not load.errors
+    target = "≥ 10% of health"
+    if connections == 8:
+        passed, target = passed and load.p99_ms < 50, target + ", p99 < 50 ms"
+    return [Row(f"signal intake: auth, validation, idempotency, audit ({connections} conn.)", _latency(load),
+                f"{ratio:.1%} of health", target, passed)]
+
+
+def case_read(ctx: Context) -> list[Row]:
+    """Audited and unaudited runs alternate, twice each, so that noise from a shared machine hits both."""
+    signal = _signal(ctx, "Casus Persoon")
+    coordinator = {"Authorization": f"Bearer {ctx.token('bench-coordinator')}"}
+    triaged = httpx.post(f"{ctx.server.url}{API}/signals/{signal['id']}/triage", json={"outcome": "new_case"},
+                         headers=coordinator).raise_for_status().json()
+    path, token, half = f"{API}/cases/{triaged['case_id']}", ctx.token("bench-coordinator"), max(ctx.seconds // 2, 2)
+    runs = {"on": [], "off": []}
+    for _ in range(2):
+        runs["on"].append(wrk.run(ctx.server.url, 8, half, path=path, token=token))
+        runs["off"].append(wrk.run(ctx.unaudited.url, 8, half, path=path, token=token))
+    on, off = (_merged(runs[k]) for k in ("on", "off"))
+    overhead = off.rate / on.rate - 1  # extra time per request that auditing costs
+    return [Row("case read, audit off (bench-only app, 8 conn.)", _latency(off), "—", "—", None),
+            Row("case read, audited (8 conn.)", _latency(on), f"+{overhead:.0%} time per read",
+                "audit overhead ≤ 25%", overhead <= 0.25 and not on.errors)]
+
+
+def _merged(loads: list[Load]) -> Load:
+    return Load(sum(x.requests for x in loads), sum(x.seconds for x in loads), sum(x.errors for x in loads),
+                max(x.p50_ms for x in loads), max(x.p99_ms for x in loads))
+
+
+def access_report(ctx: Context) -> list[Row]:
+    """One person's report over a log of `events` events; the person is in 1,000 of them."""
+    _signal(ctx, "Inzage Persoon")
+    with psycopg.connect(ctx.deployment.dsn) as db:
+        person_id, pseudonym = db.execute("SELECT id, pseudonym FROM persons WHERE name = 'Inzage Persoon'").fetchone()
+    took = auditlog.bulk_load(ctx.deployment.dsn, ctx.events, pseudonym, 1000, ctx.deployment.organisations)
+    ctx.notes.append(f"bulk load of {ctx.events:,} audit events (INSERT … SELECT generate_series): {took:.1f} s")
+    load = wrk.run(ctx.server.url, 1, ctx.seconds, path=f"{API}/persons/{person_id}/access-report",
+                   token=ctx.token("bench-privacy"))
+    return [Row(f"access report, 1 person in {ctx.events:,}+ events (1 conn.)", _latency(load), "—",
+                "p50 < 100 ms", load.p50_ms < 100 and not load.errors)]
+
+
+def verification(ctx: Context) -> list[Row]:
+    engine = ctx.deployment.engine
+    seals, took = auditlog.seal(engine, ctx.deployment.settings.audit_seal_batch_size)
+    result, elapsed = auditlog.verify(engine)
+    ctx.notes.append(f"sealing: {seals} seals over {result.events:,} events in {took:.1f} s "
+                     f"({result.events / took:,.0f} events/s)")
+    rate = result.events / elapsed
+    figure = f"{rate:,.0f} events/s ({result.events:,} events, {result.seals} seals, {elapsed:.1f} s)"
+    broken = f"; BROKEN: {result.broken}" if result.broken else ""
+    return [Row("audit-chain verification (audit_chain.verify)", figure + broken, "—", "≥ 200,000 events/s",
+                rate >= 200_000 and result.broken is None)]
