@@ -75,7 +75,8 @@ class Auditor:
         self.session.commit()
 
 
-def get_auditor(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Auditor:
+async def get_auditor(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Auditor:
+    """Async: it only builds an object, so it need not take a trip through the thread pool."""
     return Auditor(request, session, principal)
 
 
