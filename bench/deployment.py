@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import Engine
@@ -20,7 +21,7 @@ from app.db import make_engine
 from app.migrate import upgrade
 from app.models import OrganisationKind, Role
 from app.services import accounts
-from bench.server import Server, free_port
+from bench.server import Server, cpu_seconds, free_port
 
 ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://127.0.0.1:5432/test")
 # username, organisation code, role: the callers of the bench's requests.
@@ -41,6 +42,13 @@ class Deployment:
     @property
     def dsn(self) -> str:
         return self.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+
+    def database_cpu_seconds(self) -> float:
+        """CPU time of the PostgreSQL backends serving this database (a local server; 0 where /proc cannot see them)."""
+        with psycopg.connect(self.dsn) as db:
+            pids = {pid for (pid,) in db.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                                 "AND pid <> pg_backend_pid()")}
+        return cpu_seconds(pids)
 
     def server(self, app: str, workers: int, name: str) -> Server:
         """uvicorn as in production (several workers, uvloop, httptools), access log off: one log line per
@@ -84,7 +92,7 @@ def create(directory: Path) -> Deployment:
     url = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{database}"
     env = {"DATABASE_URL": url, "DEMO_MODE": "false", "DATA_DIR": str(directory),
            "PERSON_MATCH_KEY": secrets.token_hex(32), "JWT_PRIVATE_KEY_FILE": str(_signing_key(directory)),
-           "TOKEN_TTL_SECONDS": "3600"}
+           "WEBHOOK_SECRET_KEY": Fernet.generate_key().decode(), "TOKEN_TTL_SECONDS": "3600"}
     settings = Settings(**{k.lower(): v for k, v in env.items()})
     engine = make_engine(settings)
     upgrade(settings, engine)

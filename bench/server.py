@@ -14,6 +14,24 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: set[int] | None = None, group: int | None = None) -> float:
+    """User + system CPU time of the given processes, or of a process group, from /proc (Linux)."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or (pids is not None and int(entry.name) not in pids):
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        if group is None or int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -45,6 +63,10 @@ class Server:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server not ready after {timeout}s; see {self.log}")
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the supervisor and its workers: robust against a busy machine, unlike rates."""
+        return cpu_seconds(group=self.process.pid)
 
     def _signal(self, sig: int) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -19,6 +19,8 @@ class Load:
     errors: int
     p50_ms: float
     p99_ms: float
+    app_cpu_ms: float | None = None  # CPU per request of the server's processes
+    db_cpu_ms: float | None = None  # and of the PostgreSQL backends serving its database
 
     @property
     def rate(self) -> float:
