@@ -43,7 +43,7 @@ class Deployment:
     def dsn(self) -> str:
         return self.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
 
-    def database_cpu_seconds(self) -> float:
+    def database_cpu_seconds(self) -> dict[int, float]:
         """CPU time of the PostgreSQL backends serving this database (a local server; 0 where /proc cannot see them)."""
         with psycopg.connect(self.dsn) as db:
             pids = {pid for (pid,) in db.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "

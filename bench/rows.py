@@ -7,7 +7,7 @@ import psycopg
 
 from bench import auditlog, wrk
 from bench.deployment import Deployment
-from bench.server import Server
+from bench.server import Server, cpu_used
 from bench.wrk import Load
 
 API = "/api/v1"
@@ -45,8 +45,8 @@ def _load(ctx: Context, server: Server, connections: int, seconds: int, *args, *
     app, db = server.cpu_seconds(), ctx.deployment.database_cpu_seconds()
     load = wrk.run(server.url, connections, seconds, *args, **kwargs)
     per_request = 1000 / max(load.requests, 1)
-    return replace(load, app_cpu_ms=(server.cpu_seconds() - app) * per_request,
-                   db_cpu_ms=(ctx.deployment.database_cpu_seconds() - db) * per_request)
+    return replace(load, app_cpu_ms=cpu_used(app, server.cpu_seconds()) * per_request,
+                   db_cpu_ms=cpu_used(db, ctx.deployment.database_cpu_seconds()) * per_request)
 
 
 def _latency(load: Load) -> str:
@@ -96,7 +96,7 @@ def case_read(ctx: Context) -> list[Row]:
     overhead = off.rate / on.rate - 1  # extra time per request that auditing costs
     cpu = (on.app_cpu_ms + on.db_cpu_ms) / (off.app_cpu_ms + off.db_cpu_ms) - 1
     return [Row("case read, audit off (bench-only app, 8 conn.)", _latency(off), "—", "—", None),
-            Row("case read, audited (8 conn.)", _latency(on), f"+{overhead:.0%} time per read (by CPU/req: +{cpu:.0%})",
+            Row("case read, audited (8 conn.)", _latency(on), f"{overhead:+.0%} time per read (by CPU/req: {cpu:+.0%})",
                 "audit overhead ≤ 25%", overhead <= 0.25 and not on.errors)]
 
 

@@ -17,9 +17,9 @@ BIN = Path(sys.executable).parent
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pids: set[int] | None = None, group: int | None = None) -> float:
-    """User + system CPU time of the given processes, or of a process group, from /proc (Linux)."""
-    total = 0
+def cpu_seconds(pids: set[int] | None = None, group: int | None = None) -> dict[int, float]:
+    """User + system CPU time per process, of the given processes or of a process group, from /proc (Linux)."""
+    times = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit() or (pids is not None and int(entry.name) not in pids):
             continue
@@ -28,8 +28,14 @@ def cpu_seconds(pids: set[int] | None = None, group: int | None = None) -> float
         except OSError:
             continue  # exited meanwhile
         if group is None or int(fields[2]) == group:
-            total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+            times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
+    return times
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU time spent between two samples by the processes alive at the second (a lower bound: the time of
+    processes that exited in between, such as pool connections beyond its size, is not seen)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def free_port() -> int:
@@ -64,7 +70,7 @@ class Server:
         self.stop()
         raise RuntimeError(f"server not ready after {timeout}s; see {self.log}")
 
-    def cpu_seconds(self) -> float:
+    def cpu_seconds(self) -> dict[int, float]:
         """CPU time used so far by the supervisor and its workers: robust against a busy machine, unlike rates."""
         return cpu_seconds(group=self.process.pid)
 
