@@ -15,7 +15,7 @@ from bench import deployment, rows, wrk
 from bench.rows import Context, Row
 
 ROWS = [rows.health, lambda ctx: rows.intake(ctx, 8), lambda ctx: rows.intake(ctx, 32), rows.case_read,
-        rows.access_report, rows.verification]
+        rows.agenda_build, rows.access_report, rows.verification]
 
 
 def _arguments() -> argparse.Namespace:

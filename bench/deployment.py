@@ -26,7 +26,7 @@ from bench.server import Server, cpu_seconds, free_port
 ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://127.0.0.1:5432/test")
 # username, organisation code, role: the callers of the bench's requests.
 USERS = [("bench-melder", "PBN", Role.melder), ("bench-coordinator", "BEN", Role.coordinator),
-         ("bench-privacy", "BEN", Role.privacy_officer)]
+         ("bench-privacy", "BEN", Role.privacy_officer), ("bench-chair", "BEN", Role.chair)]
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Deployment:
     settings: Settings
     env: dict[str, str]
     tokens: dict[str, str]  # username -> bearer token
+    user_ids: dict[str, str]
     organisations: list[uuid.UUID]
     engine: Engine
 
@@ -99,7 +100,8 @@ def create(directory: Path) -> Deployment:
     claims, organisations = _accounts(settings, engine)
     keyring = KeyRing.from_settings(settings)
     tokens = {name: keyring.issue(subject, c)[0] for name, (subject, c) in claims.items()}
-    return Deployment(directory, database, settings, env, tokens, organisations, engine)
+    user_ids = {name: subject for name, (subject, _) in claims.items()}
+    return Deployment(directory, database, settings, env, tokens, user_ids, organisations, engine)
 
 
 def drop(deployment: Deployment) -> None:
