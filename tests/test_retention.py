@@ -64,7 +64,7 @@ def test_dry_run_then_run_then_nothing_left_to_do(client, auth, app):
 
     with Session(app.state.engine) as session:
         again = retention.run(session, settings, "fg-utrecht")
-        events = session.exec(select(AuditEvent).where(AuditEvent.operation == "erase")).all()
+        events = session.exec(select(AuditEvent).where(AuditEvent.operation == "erase").order_by(AuditEvent.seq)).all()
     assert (again.signals, again.cases, again.persons) == (0, 0, 0)
     assert [e.detail for e in events][0] == {"signals": 2, "cases": 1, "information_items": 1, "persons": 2,
                                         "outbox_messages": 0}

@@ -1,0 +1,110 @@
+"""A production-like deployment for one bench run: a fresh PostgreSQL database, real secrets, accounts, tokens."""
+
+import os
+import secrets
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.auth.passwords import hasher
+from app.auth.tokens import KeyRing
+from app.config import Settings
+from app.db import make_engine
+from app.migrate import upgrade
+from app.models import OrganisationKind, Role
+from app.services import accounts
+from bench.server import Server, cpu_seconds, free_port
+
+ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://127.0.0.1:5432/test")
+# username, organisation code, role: the callers of the bench's requests.
+USERS = [("bench-melder", "PBN", Role.melder), ("bench-coordinator", "BEN", Role.coordinator),
+         ("bench-privacy", "BEN", Role.privacy_officer), ("bench-chair", "BEN", Role.chair)]
+
+
+@dataclass
+class Deployment:
+    directory: Path
+    database: str
+    settings: Settings
+    env: dict[str, str]
+    tokens: dict[str, str]  # username -> bearer token
+    user_ids: dict[str, str]
+    organisations: list[uuid.UUID]
+    engine: Engine
+
+    @property
+    def dsn(self) -> str:
+        return self.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+
+    def database_cpu_seconds(self) -> dict[int, float]:
+        """CPU time of the PostgreSQL backends serving this database (a local server; 0 where /proc cannot see them)."""
+        with psycopg.connect(self.dsn) as db:
+            pids = {pid for (pid,) in db.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                                 "AND pid <> pg_backend_pid()")}
+        return cpu_seconds(pids)
+
+    def server(self, app: str, workers: int, name: str) -> Server:
+        """uvicorn as in production (several workers, uvloop, httptools), access log off: one log line per
+        request would be measured too, and a load balancer in front logs requests anyway."""
+        port = free_port()
+        argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(workers), "--proxy-headers", "--no-access-log", "--log-level", "warning"]
+        return Server(argv, self.env, self.directory / f"{name}.log", port)
+
+
+def _signing_key(directory: Path) -> Path:
+    path = directory / "signing-key.pem"
+    path.write_bytes(ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    path.chmod(0o600)
+    return path
+
+
+def _accounts(settings: Settings, engine: Engine) -> tuple[dict[str, tuple[str, dict]], list[uuid.UUID]]:
+    with Session(engine) as session:
+        h = hasher(settings.argon2_time_cost, settings.argon2_memory_cost)
+        municipality = accounts.create_organisation(session, "Gemeente Benchstad", OrganisationKind.municipality,
+                                                    "BEN", None)
+        police = accounts.create_organisation(session, "Politie Benchstad", OrganisationKind.police, "PBN",
+                                              municipality)
+        by_code = {"BEN": municipality, "PBN": police}
+        claims = {}
+        for username, code, role in USERS:
+            user = accounts.create_user(session, h, username, username, by_code[code], [role],
+                                        secrets.token_urlsafe(24))
+            claims[username] = (str(user.id), {"actor": "user", "name": username, "org": str(user.organisation_id),
+                                               "roles": [role.value]})
+        session.commit()
+        return claims, [municipality.id, police.id]
+
+
+def create(directory: Path) -> Deployment:
+    database = f"casus_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+    url = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{database}"
+    env = {"DATABASE_URL": url, "DEMO_MODE": "false", "DATA_DIR": str(directory),
+           "PERSON_MATCH_KEY": secrets.token_hex(32), "JWT_PRIVATE_KEY_FILE": str(_signing_key(directory)),
+           "WEBHOOK_SECRET_KEY": Fernet.generate_key().decode(), "TOKEN_TTL_SECONDS": "3600"}
+    settings = Settings(**{k.lower(): v for k, v in env.items()})
+    engine = make_engine(settings)
+    upgrade(settings, engine)
+    claims, organisations = _accounts(settings, engine)
+    keyring = KeyRing.from_settings(settings)
+    tokens = {name: keyring.issue(subject, c)[0] for name, (subject, c) in claims.items()}
+    user_ids = {name: subject for name, (subject, _) in claims.items()}
+    return Deployment(directory, database, settings, env, tokens, user_ids, organisations, engine)
+
+
+def drop(deployment: Deployment) -> None:
+    deployment.engine.dispose()
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{deployment.database}" WITH (FORCE)')
