@@ -60,6 +60,13 @@ def _shape_operation(operation: dict[str, Any], path: str) -> None:
         responses.setdefault(code, _problem(ERROR_TEXT[code]))
 
 
+def _bound_page_size(operation: dict[str, Any], limit: int) -> None:
+    """The query parameter declares the hard ceiling; the document states this registry's own limit."""
+    for parameter in operation.get("parameters", []):
+        if parameter["name"] == "pageSize":
+            parameter["schema"]["maximum"] = limit
+
+
 def _collapse_nullable(schema: Any) -> Any:
     """`anyOf: [{type: string, format: date}, {type: null}]` becomes `type: [string, null], format: date`,
     so the format stands where the rules look for it."""
@@ -86,6 +93,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for path, item in document["paths"].items():
         for operation in item.values():
             _shape_operation(operation, path)
+            _bound_page_size(operation, app.state.settings.max_page_size)
     document.setdefault("components", {})["headers"] = HEADER_DEFINITIONS
     schemas = document["components"].setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):

@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 from app.models.base import UTCDateTime, created_at_field, id_field, utcnow
 from app.models.matching import SignalMatch
 from app.models.person import PersonPublic
-from app.validation import Text, check_bsn, check_date_of_birth, check_not_future
+from app.validation import Bsn, Text, check_date_of_birth, check_not_future
 
 MAX_DESCRIPTION = 5000
 
@@ -117,7 +117,7 @@ class SubjectIn(SQLModel):
 
     name: Text200
     date_of_birth: Annotated[date, AfterValidator(check_date_of_birth)]
-    bsn: Annotated[str, AfterValidator(check_bsn)] | None = None
+    bsn: Bsn | None = None
     address: Text300 | None = None
 
 
@@ -132,7 +132,8 @@ class SignalCreate(SQLModel):
     model_config = {"extra": "forbid"}
 
     subject: SubjectIn
-    categories: list[SignalCategory] = Field(min_length=1, max_length=len(SignalCategory))
+    categories: list[SignalCategory] = Field(min_length=1, max_length=len(SignalCategory),
+                                             schema_extra={"json_schema_extra": {"uniqueItems": True}})
     description: Text(MAX_DESCRIPTION)
     observed_at: Annotated[datetime, AfterValidator(check_not_future)]
     urgency: Urgency = Urgency.normal
