@@ -28,6 +28,7 @@ ERROR_TEXT = {
     "404": "Does not exist, or is not available to you",
     "409": "Conflicts with the current state",
     "413": "Request body too large",
+    "415": "The request body is not application/json",
     "429": "Too many requests",
     "500": "Internal error",
 }
@@ -56,6 +57,8 @@ def _shape_operation(operation: dict[str, Any], path: str) -> None:
         wanted.append("404")
     if "requestBody" in operation:
         wanted.append("413")
+        if "application/json" in operation["requestBody"].get("content", {}):
+            wanted.append("415")
     for code in wanted:
         responses.setdefault(code, _problem(ERROR_TEXT[code]))
 
