@@ -4,7 +4,7 @@ import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 # A little slack for clocks of reporting systems that run slightly ahead.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -27,6 +27,17 @@ def check_bsn(value: str) -> str:
 
 # Nine digits in the document; the elfproef itself is beyond JSON Schema.
 Bsn = Annotated[str, AfterValidator(check_bsn), Field(json_schema_extra={"pattern": "^[0-9]{9}$"})]
+
+
+def _iso_text(value: Any) -> Any:
+    # Pydantic would read a number as a Unix timestamp; the API's dates are ISO 8601 text only.
+    if isinstance(value, int | float):
+        raise ValueError("must be a date in ISO 8601 text, not a number")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
 
 
 def check_not_future(value: datetime) -> datetime:

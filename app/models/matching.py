@@ -8,7 +8,7 @@ from pydantic import model_validator
 from sqlmodel import SQLModel
 
 from app.models.case import CaseStatus
-from app.validation import Bsn, Text
+from app.validation import Bsn, IsoDate, Text
 
 MatchKind = Literal["bsn", "name_and_date_of_birth", "name_and_date_of_birth_bsn_differs"]
 
@@ -20,7 +20,7 @@ class PersonSearch(SQLModel):
 
     bsn: Bsn | None = None
     name: Text(200) | None = None
-    date_of_birth: date | None = None
+    date_of_birth: IsoDate | None = None
 
     @model_validator(mode="after")
     def _enough_to_search(self) -> "PersonSearch":
