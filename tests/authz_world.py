@@ -98,11 +98,14 @@ class World:
         coordinator = self.arnhem if key == "A" else self.auth("coordinator")
         return self.client.get(f"{API}/cases/{case}", headers=coordinator).headers["etag"]
 
-    def snapshot(self) -> dict[str, list]:
-        with Session(self.app.state.engine) as session:
-            return {table: sorted(map(repr, session.execute(text(f"SELECT * FROM {table}")).all()))
-                    for table in STATE_TABLES}
 
 
 def item_body() -> dict[str, str]:
     return {"kind": "other", "text": "Gesprek met de moeder.", "source": "Gesprek", "date": "2025-01-10"}
+
+
+def records(app) -> dict[str, list[str]]:
+    """Every row of every table a request could change, bar the audit log and login counters."""
+    with Session(app.state.engine) as session:
+        return {table: sorted(map(repr, session.execute(text(f"SELECT * FROM {table}")).all()))
+                for table in STATE_TABLES}
