@@ -68,6 +68,8 @@ check_not_future_date = AfterValidator(_not_future_date)
 _ALLOWED_CONTROLS = {"\n", "\r", "\t"}
 # The same rule for the OpenAPI document: Unicode category Cc is U+0000-U+001F and U+007F-U+009F.
 NO_CONTROLS_PATTERN = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+# Query and header values: one line, no control characters (PostgreSQL refuses NUL in text).
+SINGLE_LINE_PATTERN = r"^[^\u0000-\u001F\u007F-\u009F]*$"
 
 
 def _printable(value: str) -> str:
