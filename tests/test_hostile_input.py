@@ -72,6 +72,10 @@ HOSTILE: dict[str, tuple[str, int, Request]] = {
                                                                                    "headers": JSON})),
     "invalid UTF-8 in a path": ("coordinator", 400, lambda c: ("GET", "/cases/%ff%fe", {})),
     "invalid UTF-8 in a query": ("privacy", 400, lambda c: ("GET", "/audit-events?since=%ff%fe", {})),
+    **{f"NUL in the query parameter {name}": ("privacy", 400, lambda c, name=name: (
+        "GET", f"/audit-events?{name}=a%00b", {})) for name in ("actorId", "pseudonym", "resourceType", "resourceId")},
+    "NUL in an Idempotency-Key": ("teacher", 400, lambda c: (
+        "POST", "/signals", {"json": signal_body(), "headers": {"Idempotency-Key": "a\x00b"}})),
     "NaN in JSON": ("coordinator", 400, lambda c: ("POST", "/persons/search", {
         "content": b'{"name": NaN, "date_of_birth": "2005-03-01"}', "headers": JSON})),
     "a 5000-digit number": ("coordinator", 400, lambda c: ("POST", "/persons/search", {
