@@ -71,9 +71,14 @@ def test_semantic_rules_name_documented_operations():
     assert set(SEMANTIC_RULES) <= set(OPERATIONS)
 
 
+@pytest.fixture(scope="module")
+def api_schema(app):
+    return schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
+
+
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
-def test_operation_conforms_to_the_document(app, client, auth, method, path):
-    operation = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)[path][method]
+def test_operation_conforms_to_the_document(api_schema, client, auth, method, path):
+    operation = api_schema[path][method]
     # Every role, an API client of another municipality, and no token at all. Invalid input is
     # checked before or after access depending on the caller, so it goes to one caller of each kind.
     everyone = [auth(user) for user in USERS] + [auth.client("arnhem-system"), {}]
