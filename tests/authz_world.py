@@ -8,6 +8,7 @@ Each case has an item (in M by GGZ, in N and A by the coordinator) and its perso
 t (teacher), p (police), a (Arnhem's system); closed without further action: ct, cp, ca.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import text
@@ -34,7 +35,8 @@ class World:
     def __init__(self, app, client, auth) -> None:
         self.app, self.client, self.auth = app, client, auth
         self.arnhem = arnhem_coordinator(app, auth)
-        self.orgs = {o["code"]: o["id"] for o in ok(client.get(f"{API}/organisations", headers=auth("coordinator")), 200)}
+        organisations = ok(client.get(f"{API}/organisations", headers=auth("coordinator")), 200)
+        self.orgs = {o["code"]: o["id"] for o in organisations}
         self.keys: dict[str, dict[str, str]] = {}
         self.serial = 0
 
@@ -81,23 +83,26 @@ class World:
         return ids
 
     def build(self) -> "World":
-        for name in ("M", "N", "A"):
-            self.keys[name] = self.case(name)
-        for who in ("t", "p", "a"):
-            self.keys[who] = self.signal(who)
-            self.keys["c" + who] = self.closed_signal(who)
+        for key, builder in BUILDERS.items():
+            self.keys[key] = builder(self)
         return self
 
     def fresh(self, key: str) -> dict[str, str]:
         """A new record like the world's `key`, for a request that may change it."""
-        if key in ("M", "N", "A"):
-            return self.case(key)
-        return self.closed_signal(key[1]) if key.startswith("c") else self.signal(key)
+        return BUILDERS[key](self)
 
     def etag(self, key: str, case: str) -> str:
         coordinator = self.arnhem if key == "A" else self.auth("coordinator")
         return self.client.get(f"{API}/cases/{case}", headers=coordinator).headers["etag"]
 
+
+
+# world key: how to build that record. A new kind of record adds its records here.
+BUILDERS: dict[str, Callable[[World], dict[str, str]]] = {
+    **{name: (lambda w, name=name: w.case(name)) for name in ("M", "N", "A")},
+    **{who: (lambda w, who=who: w.signal(who)) for who in ("t", "p", "a")},
+    **{"c" + who: (lambda w, who=who: w.closed_signal(who)) for who in ("t", "p", "a")},
+}
 
 
 def item_body() -> dict[str, str]:

@@ -2,9 +2,9 @@
 
 The routes come from `app.routes`, so a route missing from TABLE fails `test_every_route_is_in_the_table`
 with its name. To add a route:
-  1. give it a REQUESTS entry: the kind of record its path names (one of CASE_KINDS or SIGNAL_KINDS;
-     none if it names no record) and the body a permitted caller would send; a new kind of record
-     gets its records in tests/authz_world.py and its relationships in `relation_key`;
+  1. give it a REQUESTS entry: the kind of record its path names (a KINDS key; none if it names no
+     record) and the body a permitted caller would send. A new kind of record gets a KINDS entry
+     and its records in BUILDERS (tests/authz_world.py);
   2. add its rows to TABLE: one row per relationship its kind has (`-` if it names no record), one
      status per caller column. `-` marks a relationship the caller cannot have (see `relation_key`).
 
@@ -21,6 +21,7 @@ that changes something runs against a fresh copy of its record, so the shared re
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -36,8 +37,6 @@ from tests.factories import VALID_BSN, signal_body
 CALLERS = {"anon": None, "melder": "teacher", "partner": "care", "coord": "coordinator", "chair": "chair",
            "expert": "expert", "privacy": "privacy", "admin": "admin", "client": "arnhem-system"}
 MUNICIPALITY_STAFF = {"coord", "chair", "privacy", "admin"}
-CASE_KINDS = {"case", "item", "member", "person", "ea"}
-SIGNAL_KINDS = {"signal", "closed"}
 RELATIONS = ("own", "org", "mun")
 
 TABLE = """
@@ -154,27 +153,51 @@ REQUESTS: dict[str, Call] = {
 }
 
 
-def relation_key(kind: str, relation: str, caller: str) -> str | None:
-    """The world record a caller reaches by this relationship, or None if it cannot have it."""
+def case_record(relation: str, caller: str) -> str | None:
     arnhem, staff = caller == "client", caller in MUNICIPALITY_STAFF
-    if kind in CASE_KINDS:
-        key = {"own": "A" if arnhem else "M", "org": None if arnhem or staff else "N",
-               "mun": "M" if arnhem else "A"}[relation]
-        return None if kind == "ea" and key == "A" else key  # nobody may break the glass on Arnhem's case
-    assert kind in SIGNAL_KINDS, f"unknown kind of record {kind}"
+    own, other = ("A", "M") if arnhem else ("M", "A")
+    return {"own": own, "org": None if arnhem or staff else "N", "mun": other}[relation]
+
+
+def emergency_record(relation: str, caller: str) -> str | None:
+    key = case_record(relation, caller)
+    return None if key == "A" else key  # nobody may break the glass on Arnhem's case
+
+
+def signal_record(relation: str, caller: str) -> str | None:
+    arnhem, staff = caller == "client", caller in MUNICIPALITY_STAFF
     reporter = {"melder": "t", "client": "a"}.get(caller, "t" if staff else None)
     other = {"melder": "p"}.get(caller, None if arnhem or staff else "t")
-    key = {"own": reporter, "org": other, "mun": "t" if arnhem else "a"}[relation]
-    return None if key is None else ("c" + key if kind == "closed" else key)
+    return {"own": reporter, "org": other, "mun": "t" if arnhem else "a"}[relation]
 
 
-def target_of(kind: str | None, record: dict[str, str]) -> dict[str, str]:
-    """The path parameters for a record of the world."""
-    if kind == "ea":
-        return {"id": record["ea"]}
-    if kind == "person":
-        return {"id": record["person"]}
-    return record
+def closed_signal_record(relation: str, caller: str) -> str | None:
+    key = signal_record(relation, caller)
+    return None if key is None else "c" + key
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of record a path names: which world record (tests/authz_world.py) each relationship
+    reaches for a caller (None: the caller cannot have that relationship), and its path parameters."""
+
+    record: Callable[[str, str], str | None]
+    params: Callable[[dict[str, str]], dict[str, str]] = lambda record: record
+
+
+KINDS = {
+    "case": Kind(case_record),
+    "item": Kind(case_record),
+    "member": Kind(case_record),
+    "person": Kind(case_record, lambda record: {"id": record["person"]}),
+    "ea": Kind(emergency_record, lambda record: {"id": record["ea"]}),
+    "signal": Kind(signal_record),
+    "closed": Kind(closed_signal_record),
+}
+
+
+def relation_key(kind: str, relation: str, caller: str) -> str | None:
+    return KINDS[kind].record(relation, caller)
 
 
 def _parse(table: str) -> dict[str, dict[str, dict[str, int | None]]]:
@@ -246,7 +269,7 @@ def send(world: World, route: str, relation: str, caller: str, status: int):
     key = relation_key(call.kind, relation, caller) if call.kind else call.uses
     changes = status < 300 and method != "GET"
     record = (world.fresh(key) if changes else world.keys[key]) if key else {}
-    params = target_of(call.kind, record)
+    params = KINDS[call.kind].params(record) if call.kind else record
     headers = headers_for(world, caller)
     if method == "PATCH":
         headers = headers | {"If-Match": world.etag(key, params["id"])}
