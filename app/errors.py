@@ -105,6 +105,9 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 
 
 async def _on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    if isinstance(exc.body, bytes):
+        # FastAPI hands a JSON operation the raw bytes when the Content-Type is not JSON.
+        return problem_response(415, "Send the request body as application/json.", request=request)
     errors = _validation_errors(exc)
     return problem_response(400, f"The request has {len(errors)} invalid field(s).", request=request,
                             errors=errors)

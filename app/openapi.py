@@ -28,6 +28,7 @@ ERROR_TEXT = {
     "404": "Does not exist, or is not available to you",
     "409": "Conflicts with the current state",
     "413": "Request body too large",
+    "415": "The request body is not application/json",
     "429": "Too many requests",
     "500": "Internal error",
 }
@@ -56,8 +57,17 @@ def _shape_operation(operation: dict[str, Any], path: str) -> None:
         wanted.append("404")
     if "requestBody" in operation:
         wanted.append("413")
+        if "application/json" in operation["requestBody"].get("content", {}):
+            wanted.append("415")
     for code in wanted:
         responses.setdefault(code, _problem(ERROR_TEXT[code]))
+
+
+def _bound_page_size(operation: dict[str, Any], limit: int) -> None:
+    """The query parameter declares the hard ceiling; the document states this registry's own limit."""
+    for parameter in operation.get("parameters", []):
+        if parameter["name"] == "pageSize":
+            parameter["schema"]["maximum"] = limit
 
 
 def _collapse_nullable(schema: Any) -> Any:
@@ -86,6 +96,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for path, item in document["paths"].items():
         for operation in item.values():
             _shape_operation(operation, path)
+            _bound_page_size(operation, app.state.settings.max_page_size)
     document.setdefault("components", {})["headers"] = HEADER_DEFINITIONS
     schemas = document["components"].setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):

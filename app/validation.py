@@ -4,7 +4,7 @@ import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 # A little slack for clocks of reporting systems that run slightly ahead.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -23,6 +23,21 @@ def check_bsn(value: str) -> str:
     if not is_valid_bsn(value):
         raise ValueError("not a valid BSN: nine digits that pass the elfproef")
     return value
+
+
+# Nine digits in the document; the elfproef itself is beyond JSON Schema.
+Bsn = Annotated[str, AfterValidator(check_bsn), Field(json_schema_extra={"pattern": "^[0-9]{9}$"})]
+
+
+def _iso_text(value: Any) -> Any:
+    # Pydantic would read a number as a Unix timestamp; the API's dates are ISO 8601 text only.
+    if isinstance(value, int | float):
+        raise ValueError("must be a date in ISO 8601 text, not a number")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
 
 
 def check_not_future(value: datetime) -> datetime:
@@ -51,6 +66,10 @@ check_not_future_date = AfterValidator(_not_future_date)
 
 
 _ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+# The same rule for the OpenAPI document: Unicode category Cc is U+0000-U+001F and U+007F-U+009F.
+NO_CONTROLS_PATTERN = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+# Query and header values: one line, no control characters (PostgreSQL refuses NUL in text).
+SINGLE_LINE_PATTERN = r"^[^\u0000-\u001F\u007F-\u009F]*$"
 
 
 def _printable(value: str) -> str:
@@ -62,4 +81,4 @@ def _printable(value: str) -> str:
 def Text(max_length: int, min_length: int = 1) -> Any:  # noqa: N802 (reads as a type in annotations)
     """Trimmed text within bounds, without control characters (NUL and the like) other than line breaks."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-                     AfterValidator(_printable)]
+                     AfterValidator(_printable), Field(json_schema_extra={"pattern": NO_CONTROLS_PATTERN})]

@@ -99,8 +99,7 @@ def app(backend, tmp_path_factory) -> Iterator[FastAPI]:
         _drop_pg_database(pg_name)
 
 
-@pytest.fixture
-def client(app) -> Iterator[TestClient]:
+def empty_mutable_tables(app: FastAPI) -> None:
     with Session(app.state.engine) as session:
         if app.state.engine.dialect.name == "postgresql":
             # The audit tables refuse DELETE outside the retention operation (see migration 0003).
@@ -108,6 +107,11 @@ def client(app) -> Iterator[TestClient]:
         for table in MUTABLE_TABLES:
             session.execute(text(f"DELETE FROM {table}"))
         session.commit()
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    empty_mutable_tables(app)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, created_at_field, id_field, utcnow
-from app.validation import Text
+from app.validation import IsoDate, Text
 
 
 class CaseStatus(StrEnum):
@@ -95,7 +95,7 @@ class RiskAssessmentIn(SQLModel):
 
     level: RiskLevel
     summary: Summary
-    assessed_on: date
+    assessed_on: IsoDate
 
 
 class CaseCreate(SQLModel):
@@ -103,7 +103,7 @@ class CaseCreate(SQLModel):
 
     person_id: uuid.UUID
     owner_user_id: uuid.UUID | None = None
-    next_review_date: date | None = None
+    next_review_date: IsoDate | None = None
 
 
 class CaseUpdate(SQLModel):
@@ -114,7 +114,7 @@ class CaseUpdate(SQLModel):
     status: CaseStatus | None = None
     owner_user_id: uuid.UUID | None = None
     risk_assessment: RiskAssessmentIn | None = None
-    next_review_date: date | None = None
+    next_review_date: IsoDate | None = None
     closure_reason: Reason | None = None
     reason: Reason | None = None
 

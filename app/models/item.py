@@ -9,7 +9,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, created_at_field, id_field
-from app.validation import Text, check_not_future_date
+from app.validation import IsoDate, Text, check_not_future_date
 
 MAX_ITEM_TEXT = 10000
 
@@ -58,7 +58,7 @@ class ItemShare(SQLModel, table=True):
 
 ItemText = Text(MAX_ITEM_TEXT)
 Source = Text(300)
-PastDate = Annotated[date, check_not_future_date]
+PastDate = Annotated[IsoDate, check_not_future_date]
 
 
 class ItemCreate(SQLModel):

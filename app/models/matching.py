@@ -2,13 +2,13 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, model_validator
+from pydantic import model_validator
 from sqlmodel import SQLModel
 
 from app.models.case import CaseStatus
-from app.validation import Text, check_bsn
+from app.validation import Bsn, IsoDate, Text
 
 MatchKind = Literal["bsn", "name_and_date_of_birth", "name_and_date_of_birth_bsn_differs"]
 
@@ -18,9 +18,9 @@ class PersonSearch(SQLModel):
 
     model_config = {"extra": "forbid"}
 
-    bsn: Annotated[str, AfterValidator(check_bsn)] | None = None
+    bsn: Bsn | None = None
     name: Text(200) | None = None
-    date_of_birth: date | None = None
+    date_of_birth: IsoDate | None = None
 
     @model_validator(mode="after")
     def _enough_to_search(self) -> "PersonSearch":

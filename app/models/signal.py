@@ -12,7 +12,14 @@ from sqlmodel import Field, SQLModel
 from app.models.base import UTCDateTime, created_at_field, id_field, utcnow
 from app.models.matching import SignalMatch
 from app.models.person import PersonPublic
-from app.validation import Text, check_bsn, check_date_of_birth, check_not_future
+from app.validation import (
+    Bsn,
+    IsoDate,
+    IsoDateTime,
+    Text,
+    check_date_of_birth,
+    check_not_future,
+)
 
 MAX_DESCRIPTION = 5000
 
@@ -116,8 +123,8 @@ class SubjectIn(SQLModel):
     model_config = {"extra": "forbid"}
 
     name: Text200
-    date_of_birth: Annotated[date, AfterValidator(check_date_of_birth)]
-    bsn: Annotated[str, AfterValidator(check_bsn)] | None = None
+    date_of_birth: Annotated[IsoDate, AfterValidator(check_date_of_birth)]
+    bsn: Bsn | None = None
     address: Text300 | None = None
 
 
@@ -132,9 +139,10 @@ class SignalCreate(SQLModel):
     model_config = {"extra": "forbid"}
 
     subject: SubjectIn
-    categories: list[SignalCategory] = Field(min_length=1, max_length=len(SignalCategory))
+    categories: list[SignalCategory] = Field(min_length=1, max_length=len(SignalCategory),
+                                             schema_extra={"json_schema_extra": {"uniqueItems": True}})
     description: Text(MAX_DESCRIPTION)
-    observed_at: Annotated[datetime, AfterValidator(check_not_future)]
+    observed_at: Annotated[IsoDateTime, AfterValidator(check_not_future)]
     urgency: Urgency = Urgency.normal
     channel: Channel
     district: Text100 | None = None

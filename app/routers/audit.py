@@ -12,6 +12,7 @@ from app.auth.audit_access import AuditFilter, access_report, list_events
 from app.models.audit import AccessReport, AuditEventView, Outcome
 from app.pagination import Page, PageDep, encode_cursor
 from app.services.reports import access_report_html
+from app.validation import SINGLE_LINE_PATTERN as LINE
 
 router = APIRouter(tags=["privacy officer"])
 
@@ -22,11 +23,11 @@ class AuditEventPage(Page[AuditEventView]):
 
 def audit_filter(since: Annotated[datetime | None, Query(description="From (inclusive)")] = None,
                  until: Annotated[datetime | None, Query(description="Until (exclusive)")] = None,
-                 actor_id: Annotated[str | None, Query(alias="actorId", max_length=64)] = None,
+                 actor_id: Annotated[str | None, Query(alias="actorId", max_length=64, pattern=LINE)] = None,
                  organisation_id: Annotated[uuid.UUID | None, Query(alias="organisationId")] = None,
-                 pseudonym: Annotated[str | None, Query(max_length=20)] = None,
-                 resource_type: Annotated[str | None, Query(alias="resourceType", max_length=40)] = None,
-                 resource_id: Annotated[str | None, Query(alias="resourceId", max_length=64)] = None,
+                 pseudonym: Annotated[str | None, Query(max_length=20, pattern=LINE)] = None,
+                 resource_type: Annotated[str | None, Query(alias="resourceType", max_length=40, pattern=LINE)] = None,
+                 resource_id: Annotated[str | None, Query(alias="resourceId", max_length=64, pattern=LINE)] = None,
                  outcome: Outcome | None = None) -> AuditFilter:
     return AuditFilter(since, until, actor_id, organisation_id, pseudonym, resource_type, resource_id, outcome)
 

@@ -46,7 +46,9 @@ class TokenRequest(BaseModel):
     scope: FormText = None
 
 
-@public_router.post("/token", response_model=TokenResponse, summary="Get an access token (OAuth 2.0)")
+@public_router.post("/token", response_model=TokenResponse, summary="Get an access token (OAuth 2.0)",
+                    responses={401: {"description": "The client credentials are not valid (OAuth invalid_client)"},
+                               429: {"description": "Too many failed attempts for this account or address"}})
 def issue_token(request: Request, session: SessionDep, form: Annotated[TokenRequest, Form()]) -> TokenResponse:
     grant_type, username, password = form.grant_type, form.username, form.password
     client_id, client_secret, scope = form.client_id, form.client_secret, form.scope

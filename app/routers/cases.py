@@ -62,7 +62,10 @@ def read_case(access: ReadableCase, response: Response):
     return cases.present(access)
 
 
-@router.patch("/{id}", response_model=CaseView, summary="Change a case (If-Match required)")
+@router.patch("/{id}", response_model=CaseView, summary="Change a case (If-Match required)",
+              responses={409: {"description": "The status cannot go from the current one to the one sent"},
+                         412: {"description": "If-Match is not the current ETag: read the case again"},
+                         428: {"description": "If-Match is missing"}})
 def update_case(access: ManagedCase, data: CaseUpdate, session: SessionDep, auditor: AuditorDep, response: Response,
                 if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None):
     case = cases.update_case(session, auditor, access, data, if_match)
@@ -82,7 +85,8 @@ def list_members(access: ReadableCase, session: SessionDep):
             for m, o in case_members(session, access.case.id)]
 
 
-@router.post("/{id}/members", status_code=201, response_model=Member, summary="Add a participating organisation")
+@router.post("/{id}/members", status_code=201, response_model=Member, summary="Add a participating organisation",
+             responses={409: {"description": "The organisation already takes part"}})
 def add_member(access: ManagedCase, data: MemberAdd, session: SessionDep, auditor: AuditorDep):
     current = [m.organisation_id for m, _ in case_members(session, access.case.id)]
     member, organisation = cases.add_member(session, auditor, access, data.organisation_id, current)
@@ -90,7 +94,8 @@ def add_member(access: ManagedCase, data: MemberAdd, session: SessionDep, audito
                   added_at=member.added_at)
 
 
-@router.delete("/{id}/members/{organisation_id}", status_code=204, summary="Remove an organisation (ends its access)")
+@router.delete("/{id}/members/{organisation_id}", status_code=204, summary="Remove an organisation (ends its access)",
+               responses={409: {"description": "The municipality that runs the case cannot be removed"}})
 def remove_member(access: ManagedCase, organisation_id: uuid.UUID, session: SessionDep, auditor: AuditorDep):
     member = next((m for m, _ in case_members(session, access.case.id) if m.organisation_id == organisation_id), None)
     if member is None:
@@ -100,7 +105,8 @@ def remove_member(access: ManagedCase, organisation_id: uuid.UUID, session: Sess
 
 
 @router.post("/{id}/emergency-access", status_code=201, response_model=EmergencyAccessView,
-             summary="Break the glass: temporary read access with a written reason")
+             summary="Break the glass: temporary read access with a written reason",
+             responses={409: {"description": "You already have access to this case"}})
 def request_emergency_access(id: uuid.UUID, data: EmergencyRequest, request: Request, session: SessionDep,
                              auditor: AuditorDep):
     case, person = find_case_for_emergency(auditor, id)

@@ -27,6 +27,7 @@ def list_accesses(auditor: AuditorDep, page: PageDep,
                                next_cursor=cursor)
 
 
-@router.post("/{id}/review", response_model=EmergencyAccessView, summary="Approve, or flag as misuse, with a note")
+@router.post("/{id}/review", response_model=EmergencyAccessView, summary="Approve, or flag as misuse, with a note",
+             responses={409: {"description": "Already reviewed"}})
 def review_access(access: ReviewableEmergencyAccess, data: Review, session: SessionDep, auditor: AuditorDep):
     return EmergencyAccessView.model_validate(emergency.review(session, auditor, access, data), from_attributes=True)

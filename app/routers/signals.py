@@ -12,6 +12,7 @@ from app.models.signal import SignalCreate, SignalStatus, SignalView
 from app.pagination import Page, PageDep, encode_cursor
 from app.services import signals, triage
 from app.services.triage import ReopenRequest, TriageRequest
+from app.validation import SINGLE_LINE_PATTERN as LINE
 
 router = APIRouter(prefix="/signals", tags=["signals"])
 
@@ -19,12 +20,13 @@ router = APIRouter(prefix="/signals", tags=["signals"])
 class SignalPage(Page[SignalView]):
     """One page of signals, newest first."""
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255,
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=LINE,
                                               description="Makes retries safe: the same key and body "
                                                           "answer the original response")]
 
 
-@router.post("", status_code=201, response_model=SignalView, summary="Submit a signal of concern")
+@router.post("", status_code=201, response_model=SignalView, summary="Submit a signal of concern",
+             responses={409: {"description": "The Idempotency-Key was used with another body"}})
 def create_signal(data: SignalCreate, request: Request, session: SessionDep, auditor: AuditorDep,
                   idempotency_key: IdempotencyKey = None):
     secret = request.app.state.settings.person_match_key
@@ -48,13 +50,15 @@ def read_signal(access: ReadableSignal):
     return signals.present(access)
 
 
-@router.post("/{id}/triage", response_model=SignalView, summary="Triage: new case, link to a case, or no action")
+@router.post("/{id}/triage", response_model=SignalView, summary="Triage: new case, link to a case, or no action",
+             responses={409: {"description": "Already triaged, or the case concerns another person"}})
 def triage_signal(access: ReadableSignal, data: TriageRequest, session: SessionDep, auditor: AuditorDep):
     triage.triage(session, auditor, access, data)
     return signals.present(access)
 
 
-@router.post("/{id}/reopen", response_model=SignalView, summary="Re-open a triaged signal, with a reason")
+@router.post("/{id}/reopen", response_model=SignalView, summary="Re-open a triaged signal, with a reason",
+             responses={409: {"description": "The signal is not triaged"}})
 def reopen_signal(access: ReadableSignal, data: ReopenRequest, session: SessionDep, auditor: AuditorDep):
     triage.reopen(session, auditor, access, data)
     return signals.present(access)
