@@ -6,25 +6,46 @@ Utrecht case N: only the municipality and the police take part; JoU broke the gl
 Arnhem case A: run by Arnhem's coordinator, from a signal of Arnhem's system.
 Each case has an item (in M by GGZ, in N and A by the coordinator) and its person. Untriaged signals:
 t (teacher), p (police), a (Arnhem's system); closed without further action: ct, cp, ca.
+Every copy of M is on the agenda of a standing meeting the chair chairs, so the chair reads it.
+
+Meetings (all planned in the past, so building their agenda adds no case of the world): MT, chaired
+by the chair, attended by Politie, GGZ, the school and the expert pool, with M on its agenda; MO,
+chaired by the coordinator, attended by Politie only, with N; MA, Arnhem's, with A. Closed copies:
+cMT, cMO, cMA. K: a case only ever put on agendas by the requests under test.
+Actions: in M owned by Politie (xM), GGZ (xG), the school (xS), the expert pool (xD) and the
+municipality (xU); in N by Politie (xN); in A by Arnhem (xA).
+Referrals from M to GGZ (rG), to the expert pool (rD, a request for assessment) and to the school
+(rS); from N to Politie (rN); to Arnhem's registry (rX); received from Arnhem's registry (rI).
+Accepted copies: arG, arD, arN, arX, arI.
+Subscriptions with one dead delivery each (the receiver failed): Utrecht's (sU, by the admin) and
+Arnhem's (sA, by Arnhem's system).
 """
 
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 from sqlalchemy import text
 from sqlmodel import Session
 
+from app.services import delivery
 from tests.conftest import MUTABLE_TABLES
 from tests.factories import arnhem_coordinator, signal_body
+from tests.meeting_helpers import user_id
+from tests.referral_helpers import inbound_body, link_arnhem
 
 API = "/api/v1"
 REASON = "Acute dreiging gemeld door de wijk; informatie is vandaag nodig voor het veiligheidsoverleg."
 NO_ACTION = {"outcome": "no_further_action", "reason": "Geen zorgen na gesprek met school."}
+PAST = "2026-01-05T09:00:00Z"
+DUE = "2099-01-01"
+CALLBACK = "https://127.0.0.1:9/casusregister"
+ARNHEM = {"A", "MA", "cMA", "xA", "sA"}  # the world's records Arnhem's coordinator or system made
 # Tables whose rows a denied request must leave alone (the audit log and login counters may grow).
 STATE_TABLES = [t for t in MUTABLE_TABLES if not t.startswith("audit") and t != "login_failures"]
 
 
-def ok(response, status: int) -> Any:
+def ok(response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json() if status != 204 else None
 
@@ -39,6 +60,8 @@ class World:
         self.orgs = {o["code"]: o["id"] for o in organisations}
         self.keys: dict[str, dict[str, str]] = {}
         self.serial = 0
+        self.standing: str | None = None  # the meeting whose agenda holds every copy of M
+        link_arnhem(app)
 
     def _submit(self, headers: dict[str, str]) -> str:
         # Each signal about another person, so no case of the world is matched to it.
@@ -72,6 +95,8 @@ class World:
         for code in members:
             ok(self.client.post(f"{API}/cases/{case}/members", json={"organisation_id": self.orgs[code]},
                                 headers=coordinator), 201)
+        if name == "M":
+            self._on_standing_agenda(case)
         author = self.auth("care") if name == "M" else coordinator
         item = ok(self.client.post(f"{API}/cases/{case}/items", json=item_body(), headers=author), 201)["id"]
         person = ok(self.client.get(f"{API}/cases/{case}", headers=coordinator), 200)["person"]["id"]
@@ -82,6 +107,74 @@ class World:
                                             headers=self.auth(breaker)), 201)["id"]
         return ids
 
+    def _on_standing_agenda(self, case: str) -> None:
+        if self.standing is None:
+            self.standing = self._plan("chair", [])["id"]
+        ok(self.client.post(f"{API}/meetings/{self.standing}/agenda/items", json={"case_id": case},
+                            headers=self.auth("coordinator")), 201)
+
+    def _plan(self, chair: str, attendees: list[str]) -> dict[str, Any]:
+        planner = self.arnhem if chair == "arnhem-coordinator" else self.auth("coordinator")
+        body = {"starts_at": PAST, "chair_id": user_id(self.app, chair),
+                "attending_organisation_ids": [self.orgs[code] for code in attendees]}
+        return ok(self.client.post(f"{API}/meetings", json=body, headers=planner), 201)
+
+    def meeting(self, name: str, closed: bool = False) -> dict[str, str]:
+        """A meeting like MT, MO or MA (closed: after it ran), with its case's agenda item."""
+        chair, attendees, case = {"MT": ("chair", ["POL", "GGZ", "SOU", "DPO"], "M"),
+                                  "MO": ("coordinator", ["POL"], "N"), "MA": ("arnhem-coordinator", [], "A")}[name]
+        meeting = self._plan(chair, attendees)["id"]
+        runner = self.arnhem if name == "MA" else self.auth(chair)
+        agenda = ok(self.client.post(f"{API}/meetings/{meeting}/agenda/items",
+                                     json={"case_id": self.keys[case]["id"]}, headers=runner), 201)
+        if closed:
+            for status in ("in_progress", "closed"):
+                ok(self.client.patch(f"{API}/meetings/{meeting}", json={"status": status}, headers=runner), 200)
+        return {"id": meeting, "item_id": agenda["items"][0]["id"], "case_id": self.keys["K"]["id"]}
+
+    def action(self, case: str, owner: str) -> dict[str, str]:
+        coordinator = self.arnhem if case == "A" else self.auth("coordinator")
+        body = {"description": "Huisbezoek", "owner_organisation_id": self.orgs[owner], "due_date": DUE}
+        return {"id": ok(self.client.post(f"{API}/cases/{self.keys[case]['id']}/actions", json=body,
+                                          headers=coordinator), 201)["id"]}
+
+    def referral(self, name: str, accepted: bool = False) -> dict[str, str]:
+        """A referral like rG, rD, rS, rN, rX or rI (accepted: by its recipient)."""
+        if name == "rI":
+            body = self.inbound()
+            referral = ok(self.client.post(f"{API}/inbound-referrals", json=body,
+                                           headers=self.auth.client("arnhem-system")), 201)["id"]
+        else:
+            case, code = {"rG": ("M", "GGZ"), "rD": ("M", "DPO"), "rS": ("M", "SOU"), "rN": ("N", "POL"),
+                          "rX": ("M", "ARN")}[name]
+            body = {"recipient_organisation_id": self.orgs[code], "purpose": "Begeleiding bij zorgen.",
+                    "legal_basis": "public_task", "shared_fields": ["name", "date_of_birth"]}
+            referral = ok(self.client.post(f"{API}/cases/{self.keys[case]['id']}/referrals", json=body,
+                                           headers=self.auth("coordinator")), 201)["id"]
+        if accepted:
+            recipient = {"rG": self.auth("care"), "rD": self.auth("expert"), "rN": self.auth("police"),
+                         "rX": self.auth.client("arnhem-system"), "rI": self.auth("coordinator")}[name]
+            ok(self.client.post(f"{API}/referrals/{referral}/accept", json={}, headers=recipient), 200)
+        return {"id": referral, "pool": "yes" if name == "rD" else ""}
+
+    def subscription(self, where: str) -> dict[str, str]:
+        """A subscription of Utrecht (U) or Arnhem (A) to signal.received, with one delivery the worker
+        gave up on (dead): only delivered and dead ones can be redelivered."""
+        manager = self.auth.client("arnhem-system") if where == "A" else self.auth("admin")
+        body = {"callback_url": CALLBACK, "events": ["signal.received"]}
+        subscription = ok(self.client.post(f"{API}/subscriptions", json=body, headers=manager), 201)["id"]
+        self._submit(self.auth.client("arnhem-system") if where == "A" else self.auth("teacher"))
+        settings = self.app.state.settings.model_copy(update={"webhook_max_attempts": 1})
+        with httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(503))) as failing:
+            delivery.deliver_due(self.app.state.engine, settings, failing)
+        [message] = ok(self.client.get(f"{API}/subscriptions/{subscription}/deliveries", headers=manager))["items"]
+        return {"id": subscription, "delivery_id": message["id"]}
+
+    def inbound(self) -> dict[str, Any]:
+        """A referral from Arnhem's registry, with a reference of its own (else it answers the same one)."""
+        self.serial += 1
+        return inbound_body(reference=f"ARN-{self.serial}")
+
     def build(self) -> "World":
         for key, builder in BUILDERS.items():
             self.keys[key] = builder(self)
@@ -91,9 +184,11 @@ class World:
         """A new record like the world's `key`, for a request that may change it."""
         return BUILDERS[key](self)
 
-    def etag(self, key: str, case: str) -> str:
-        coordinator = self.arnhem if key == "A" else self.auth("coordinator")
-        return self.client.get(f"{API}/cases/{case}", headers=coordinator).headers["etag"]
+    def etag(self, key: str, path: str) -> str:
+        """The ETag of `path` as read by the coordinator of the record's municipality."""
+        response = self.client.get(path, headers=self.arnhem if key in ARNHEM else self.auth("coordinator"))
+        ok(response, 200)
+        return response.headers["etag"]
 
 
 
@@ -102,6 +197,16 @@ BUILDERS: dict[str, Callable[[World], dict[str, str]]] = {
     **{name: (lambda w, name=name: w.case(name)) for name in ("M", "N", "A")},
     **{who: (lambda w, who=who: w.signal(who)) for who in ("t", "p", "a")},
     **{"c" + who: (lambda w, who=who: w.closed_signal(who)) for who in ("t", "p", "a")},
+    "K": lambda w: w.case("N"),
+    **{name: (lambda w, name=name: w.meeting(name)) for name in ("MT", "MO", "MA")},
+    **{"c" + name: (lambda w, name=name: w.meeting(name, closed=True)) for name in ("MT", "MO", "MA")},
+    **{key: (lambda w, owner=owner: w.action("M", owner))
+       for key, owner in {"xM": "POL", "xG": "GGZ", "xS": "SOU", "xD": "DPO", "xU": "UTR"}.items()},
+    "xN": lambda w: w.action("N", "POL"),
+    "xA": lambda w: w.action("A", "ARN"),
+    **{name: (lambda w, name=name: w.referral(name)) for name in ("rG", "rD", "rS", "rN", "rX", "rI")},
+    **{"a" + name: (lambda w, name=name: w.referral(name, accepted=True)) for name in ("rG", "rD", "rN", "rX", "rI")},
+    **{"s" + where: (lambda w, where=where: w.subscription(where)) for where in ("U", "A")},
 }
 
 

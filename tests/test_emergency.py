@@ -66,6 +66,19 @@ def test_rules_for_requesting(client, auth):
     assert client.get(f"{API}/emergency-accesses", headers=auth("coordinator")).status_code == 403
 
 
+def test_the_chair_who_reads_the_case_is_refused_not_misled(client, auth, app):
+    """DESIGN.md: 404 only for what the caller may not know; the chair reads the cases on their agenda."""
+    from tests.meeting_helpers import plan
+
+    on_agenda, elsewhere = new_case(client, auth), new_case(client, auth, name="Piet Bakker", bsn=None)
+    meeting = plan(client, auth, app)
+    client.post(f"{API}/meetings/{meeting['id']}/agenda/items", json={"case_id": on_agenda["id"]},
+                headers=auth("chair"))
+    refused, hidden = grant(client, auth, on_agenda["id"], user="chair"), grant(client, auth, elsewhere["id"], user="chair")
+    assert (refused.status_code, hidden.status_code) == (403, 404)
+    assert outcome_of(app, refused) == outcome_of(app, hidden) == "denied"
+
+
 def test_misuse_ends_the_access_at_once(client, auth):
     case = new_case(client, auth)
     grant(client, auth, case["id"])

@@ -23,6 +23,7 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
 from tests.case_helpers import API, add_member, new_case, organisation_id
+from tests.meeting_helpers import plan
 
 SEMANTIC_RULES = {  # operation: (the rule, the statuses that breaking it answers)
     ("POST", "/auth/token"): ("the fields each grant_type needs", "400"),
@@ -36,9 +37,29 @@ SEMANTIC_RULES = {  # operation: (the rule, the statuses that breaking it answer
     ("GET", "/audit-events"): ("the cursor must be one this API issued; since before until", "400"),
     ("GET", "/statistics"): ("until after since", "400"),
     ("POST", "/cases/{id}/items"): ("the item's date not in the future", "400"),
+    ("POST", "/signals/{id}/triage"): ("a reason for no further action; case_id with link_to_case", "400"),
+    ("POST", "/cases/{id}/members"): ("organisation_id must name an organisation of the municipality's network", "400"),
+    ("POST", "/meetings"): ("the chair and attendees must be of the municipality", "400"),
+    ("GET", "/meetings"): ("the cursor must be one this API issued", "400"),
+    ("POST", "/cases/{id}/actions"): ("the owner takes part in the case; due_date not in the past", "400"),
+    ("GET", "/actions"): ("the cursor must be one this API issued", "400"),
+    ("POST", "/subscriptions"): ("callback_url must be https and resolve to an allowed address", "400"),
+    ("GET", "/subscriptions"): ("the cursor must be one this API issued", "400"),
+    ("GET", "/subscriptions/{id}/deliveries"): ("the cursor must be one this API issued", "400"),
+    ("POST", "/cases/{id}/referrals"): ("a known recipient, the case's current items, due_date not in the past", "400"),
+    ("GET", "/referrals"): ("the cursor must be one this API issued", "400"),
+    ("POST", "/inbound-referrals"): ("BSN elfproef; date of birth from 1900 up to today", "400"),
+    ("PATCH", "/meetings/{id}"): ("If-Match, when sent, must carry the meeting's current ETag", "400, 412"),
+    ("POST", "/meetings/{id}/agenda/build"): ("If-Match, when sent, must carry the meeting's current ETag", "412"),
+    ("POST", "/meetings/{id}/agenda/items"): ("case_id must name a case of the meeting's municipality; "
+                                              "If-Match, when sent, must carry the meeting's current ETag", "400, 412"),
+    ("PATCH", "/meetings/{id}/agenda/items/{item_id}"): ("If-Match, when sent, must carry the meeting's current "
+                                                         "ETag", "400, 412"),
+    ("DELETE", "/meetings/{id}/agenda/items/{item_id}"): ("If-Match, when sent, must carry the meeting's current "
+                                                          "ETag", "412"),
 }
 CONFIG = SchemathesisConfig.from_str("[checks]\nenabled = true\n" + "".join(
-    f'[[operations]]\ninclude-method = "{method}"\ninclude-path = "{path}"\n'
+    f'[[operations]]\ninclude-name = "{method} {path}"\n'
     f'checks.positive_data_acceptance.expected-statuses = ["2xx", {", ".join(map(repr, statuses.split(", ")))}, '
     f'"401", "403", "404", "409", "429"]\n'
     for (method, path), (_, statuses) in SEMANTIC_RULES.items()))
@@ -50,21 +71,37 @@ EXAMPLES = 3
 
 
 def real_records(client, auth) -> dict[str, str]:
-    """Path parameters naming real records: the record kind is the path's first segment."""
-    case = new_case(client, auth)
+    """Path parameters naming real records: the record kind is the path's first segment (an `item_id`
+    under meetings is an agenda item)."""
+    subscription = client.post(f"{API}/subscriptions", headers=auth("admin"), json={
+        "callback_url": "https://127.0.0.1:9/hook", "events": ["signal.received"]}).json()["id"]
+    case = new_case(client, auth)  # its signal is the subscription's delivery
     add_member(client, auth, case["id"], "POL")
     item = client.post(f"{API}/cases/{case['id']}/items", headers=auth("police"), json={
         "kind": "other", "text": "Gesprek.", "source": "Wijkagent", "date": "2025-01-10"}).json()["id"]
     access = client.post(f"{API}/cases/{case['id']}/emergency-access", headers=auth("care"), json={
         "reason": "Acute dreiging; informatie is vandaag nodig voor het veiligheidsoverleg."}).json()["id"]
+    police = organisation_id(client, auth("coordinator"), "POL")
+    meeting = plan(client, auth, client.app)["id"]
+    agenda = client.post(f"{API}/meetings/{meeting}/agenda/items", headers=auth("chair"),
+                         json={"case_id": case["id"]}).json()
+    action = client.post(f"{API}/cases/{case['id']}/actions", headers=auth("coordinator"), json={
+        "description": "Huisbezoek", "owner_organisation_id": police, "due_date": "2099-01-01"}).json()["id"]
+    referral = client.post(f"{API}/cases/{case['id']}/referrals", headers=auth("coordinator"), json={
+        "recipient_organisation_id": organisation_id(client, auth("coordinator"), "GGZ"), "purpose": "Begeleiding.",
+        "legal_basis": "consent", "shared_fields": ["name"]}).json()["id"]
+    [delivery] = client.get(f"{API}/subscriptions/{subscription}/deliveries", headers=auth("admin")).json()["items"]
     return {"signals": case["signal_id"], "cases": case["id"], "persons": case["person"]["id"],
-            "emergency-accesses": access, "item_id": item,
-            "organisation_id": organisation_id(client, auth("coordinator"), "POL")}
+            "emergency-accesses": access, "item_id": item, "organisation_id": police, "meetings": meeting,
+            "meetings/item_id": agenda["items"][0]["id"], "actions": action, "referrals": referral,
+            "subscriptions": subscription, "delivery_id": delivery["id"]}
 
 
 def path_parameters(path: str, records: dict[str, str]) -> dict[str, str]:
+    segment = path.split("/")[1]
     names = [part.strip("{}") for part in path.split("/") if part.startswith("{")]
-    return {name: records[path.split("/")[1]] if name == "id" else records[name] for name in names}
+    return {name: records[segment] if name == "id" else records.get(f"{segment}/{name}", records[name])
+            for name in names}
 
 
 def test_semantic_rules_name_documented_operations():

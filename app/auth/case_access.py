@@ -170,6 +170,9 @@ def find_case_for_emergency(auditor: Auditor, case_id: uuid.UUID) -> tuple[Case,
         Case.id == case_id, Case.municipality_id == principal.municipality_id)).first()
     if row is None or not principal.has_role(Role.partner, Role.coordinator):
         auditor.denied(Operation.read, "case", case_id, case_pseudonyms(session, case_id), "emergency-access")
+        # Who already reads the case (the chair, on an agenda) knows it exists: refused, not hidden.
+        if row is not None and can_read_case(session, principal, case_id):
+            raise forbidden("Only a coordinator or a partner breaks the glass.")
         raise not_found()
     return row
 

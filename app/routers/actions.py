@@ -26,7 +26,8 @@ class ActionPage(Page[ActionView]):
     """One page of actions, newest first."""
 
 
-@router.post("/cases/{id}/actions", status_code=201, response_model=ActionView, summary="Agree an action for a case")
+@router.post("/cases/{id}/actions", status_code=201, response_model=ActionView, summary="Agree an action for a case",
+             responses={409: {"description": "The Idempotency-Key was used with another body"}})
 def create_action(access: ActionCase, data: ActionCreate, session: SessionDep, auditor: AuditorDep,
                   response: Response, idempotency_key: IdempotencyKey = None):
     action, replayed = actions.assign_once(session, auditor, access, data, idempotency_key)
@@ -54,6 +55,7 @@ def read_action(access: ReadableAction):
     return actions.present(access.action, access.case)
 
 
-@router.patch("/actions/{id}", response_model=ActionView, summary="Mark an action done or cancelled, with a result note")
+@router.patch("/actions/{id}", response_model=ActionView, summary="Mark an action done or cancelled, with a result note",
+               responses={409: {"description": "The action is already done or cancelled"}})
 def finish_action(access: ChangeableAction, data: ActionUpdate, session: SessionDep, auditor: AuditorDep):
     return actions.present(actions.finish(session, auditor, access, data), access.case)

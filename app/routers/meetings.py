@@ -37,6 +37,9 @@ from app.routers.signals import IdempotencyKey
 from app.services import agenda, agenda_document, meetings
 
 router = APIRouter(tags=["meetings"])
+REPLAY_CONFLICT = {409: {"description": "The Idempotency-Key was used with another body"}}
+STALE = {412: {"description": "If-Match is not the current ETag: read the meeting again"}}
+CLOSED = {409: {"description": "The meeting is closed: its agenda and minutes are immutable"}}
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100,
                                        description="The ETag of the meeting (and its agenda) you read")]
 
@@ -50,7 +53,7 @@ def _agenda(access: MeetingAccess, auditor, response: Response) -> Agenda:
     return agenda.present(meetings.present(access.meeting, access.attendees), read_agenda(auditor, access))
 
 
-@router.post("/meetings", status_code=201, response_model=MeetingView,
+@router.post("/meetings", status_code=201, response_model=MeetingView, responses=REPLAY_CONFLICT,
              summary="Plan a meeting, or a weekly series of them (repeat_weekly)")
 def plan_meeting(data: MeetingCreate, session: SessionDep, auditor: AuditorDep, request: Request,
                  idempotency_key: IdempotencyKey = None):
@@ -76,7 +79,8 @@ def read_meeting(access: ReadableMeeting, response: Response):
     return meetings.present(access.meeting, access.attendees)
 
 
-@router.patch("/meetings/{id}", response_model=MeetingView,
+@router.patch("/meetings/{id}", response_model=MeetingView, responses=STALE | {
+    409: {"description": "The status cannot go from the current one to the one sent, or the meeting is closed"}},
               summary="Change a meeting; status planned → in_progress → closed (closing applies its decisions)")
 def update_meeting(access: RunMeeting, data: MeetingUpdate, session: SessionDep, auditor: AuditorDep,
                    response: Response, if_match: IfMatch = None):
@@ -102,7 +106,7 @@ def read_meeting_agenda(access: ReadableMeeting, auditor: AuditorDep, session: S
                     headers={"ETag": response.headers["ETag"]})
 
 
-@router.post("/meetings/{id}/agenda/build", response_model=Agenda,
+@router.post("/meetings/{id}/agenda/build", response_model=Agenda, responses=STALE | CLOSED,
              summary="Fill the agenda from the registry (idempotent)")
 def build_agenda(access: RunMeeting, session: SessionDep, auditor: AuditorDep, response: Response,
                  if_match: IfMatch = None):
@@ -112,7 +116,8 @@ def build_agenda(access: RunMeeting, session: SessionDep, auditor: AuditorDep, r
     return _agenda(access, auditor, response)
 
 
-@router.post("/meetings/{id}/agenda/items", status_code=201, response_model=Agenda,
+@router.post("/meetings/{id}/agenda/items", status_code=201, response_model=Agenda, responses=STALE | {
+    409: {"description": "The meeting or the case is closed, or the case is on the agenda already"}},
              summary="Put a case on the agenda")
 def add_agenda_item(access: RunMeeting, data: AgendaItemCreate, session: SessionDep, auditor: AuditorDep,
                     response: Response, if_match: IfMatch = None):
@@ -121,7 +126,8 @@ def add_agenda_item(access: RunMeeting, data: AgendaItemCreate, session: Session
     return _agenda(access, auditor, response)
 
 
-@router.patch("/meetings/{id}/agenda/items/{item_id}", response_model=Agenda,
+@router.patch("/meetings/{id}/agenda/items/{item_id}", response_model=Agenda, responses=STALE | {
+    409: {"description": "The meeting is closed, or minutes and a decision before it runs"}},
               summary="Reorder, mark urgent, or record minutes and the decision")
 def update_agenda_item(access: RunMeeting, item_id: uuid.UUID, data: AgendaItemUpdate, session: SessionDep,
                        auditor: AuditorDep, response: Response, if_match: IfMatch = None):
@@ -131,7 +137,8 @@ def update_agenda_item(access: RunMeeting, item_id: uuid.UUID, data: AgendaItemU
     return _agenda(access, auditor, response)
 
 
-@router.delete("/meetings/{id}/agenda/items/{item_id}", status_code=204, summary="Take a case off the agenda")
+@router.delete("/meetings/{id}/agenda/items/{item_id}", status_code=204, responses=STALE | CLOSED,
+               summary="Take a case off the agenda")
 def remove_agenda_item(access: RunMeeting, item_id: uuid.UUID, session: SessionDep, auditor: AuditorDep,
                        if_match: IfMatch = None):
     meetings.check_if_match(access.meeting, if_match)
@@ -140,6 +147,7 @@ def remove_agenda_item(access: RunMeeting, item_id: uuid.UUID, session: SessionD
 
 
 @router.post("/meetings/{id}/agenda/items/{item_id}/addenda", status_code=201, response_model=Addendum,
+             responses={409: {"description": "The meeting is not closed: change the minutes themselves"}},
              summary="Correct the minutes of a closed meeting: an appended, attributed addendum")
 def add_addendum(access: RunMeeting, item_id: uuid.UUID, data: AddendumCreate, session: SessionDep,
                  auditor: AuditorDep):
@@ -148,6 +156,7 @@ def add_addendum(access: RunMeeting, item_id: uuid.UUID, data: AddendumCreate, s
 
 
 @router.post("/cases/{id}/closure-proposals", status_code=201, response_model=ClosureProposalView,
+             responses={409: {"description": "The case is closed, or already proposed for closure"}},
              summary="Propose to close a case: it goes on the next agenda built")
 def propose_closure(access: ManagedCase, data: ClosureProposalCreate, session: SessionDep, auditor: AuditorDep):
     proposal = agenda.propose_closure(session, auditor, access, data)

@@ -28,6 +28,7 @@ from app.pagination import Page, PageDep, encode_cursor
 from app.services import inbound, referrals
 
 router = APIRouter(tags=["referrals"])
+ILLEGAL = {409: {"description": "The referral cannot go from its current status to this one"}}
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255,
                                               description="Makes retries safe: the same key and body "
@@ -38,7 +39,8 @@ class ReferralPage(Page[ReferralView]):
     """One page of referrals, newest first."""
 
 
-@router.post("/cases/{id}/referrals", status_code=201, response_model=ReferralView,
+@router.post("/cases/{id}/referrals", status_code=201, response_model=ReferralView, responses={
+    409: {"description": "The case is closed, or the Idempotency-Key was used with another body"}},
              summary="Refer part of a case to a partner, an expert pool or another municipality")
 def create_referral(id: uuid.UUID, data: ReferralCreate, request: Request, session: SessionDep,
                     auditor: AuditorDep, idempotency_key: IdempotencyKey = None):
@@ -78,17 +80,19 @@ def _transition(action: str, access, data: TransitionRequest, session, auditor):
     return referrals.present(access, found)
 
 
-@router.post("/referrals/{id}/accept", response_model=ReferralView, summary="Accept a referral (recipient)")
+@router.post("/referrals/{id}/accept", response_model=ReferralView, responses=ILLEGAL,
+             summary="Accept a referral (recipient)")
 def accept_referral(access: ChangeableReferral, data: TransitionRequest, session: SessionDep, auditor: AuditorDep):
     return _transition("accept", access, data, session, auditor)
 
 
-@router.post("/referrals/{id}/decline", response_model=ReferralView, summary="Decline a referral (recipient)")
+@router.post("/referrals/{id}/decline", response_model=ReferralView, responses=ILLEGAL,
+             summary="Decline a referral (recipient)")
 def decline_referral(access: ChangeableReferral, data: TransitionRequest, session: SessionDep, auditor: AuditorDep):
     return _transition("decline", access, data, session, auditor)
 
 
-@router.post("/referrals/{id}/complete", response_model=ReferralView,
+@router.post("/referrals/{id}/complete", response_model=ReferralView, responses=ILLEGAL,
              summary="Complete a referral (recipient); a request for assessment with its assessment")
 def complete_referral(access: ChangeableReferral, data: TransitionRequest, session: SessionDep,
                       auditor: AuditorDep):
@@ -98,7 +102,7 @@ def complete_referral(access: ChangeableReferral, data: TransitionRequest, sessi
     return _transition("complete", access, data, session, auditor)
 
 
-@router.post("/referrals/{id}/withdraw", response_model=ReferralView,
+@router.post("/referrals/{id}/withdraw", response_model=ReferralView, responses=ILLEGAL,
              summary="Withdraw a referral before completion (sender)")
 def withdraw_referral(access: ChangeableReferral, data: TransitionRequest, session: SessionDep,
                       auditor: AuditorDep):
@@ -106,7 +110,8 @@ def withdraw_referral(access: ChangeableReferral, data: TransitionRequest, sessi
 
 
 @router.post("/inbound-referrals", status_code=201, response_model=InboundReceipt,
-             responses={200: {"model": InboundReceipt, "description": "Already received: the same referral"}},
+             responses={200: {"model": InboundReceipt, "description": "Already received: the same referral"},
+                        409: {"description": "The sender_reference was used for a different referral"}},
              summary="Send a referral from another municipality's registry (scope referrals:send)")
 def receive_referral(data: InboundReferral, request: Request, session: SessionDep, auditor: AuditorDep):
     """Creates a received referral and a signal for triage. Idempotent per sending organisation and

@@ -66,6 +66,7 @@ def list_subscription_deliveries(subscription: OwnSubscription, auditor: Auditor
 
 
 @router.post("/{id}/deliveries/{delivery_id}/redeliver", status_code=202, response_model=DeliveryPublic,
+             responses={409: {"description": "The delivery is still pending: it is retried automatically"}},
              summary="Deliver a delivered or dead event again, with the same event id")
 def redeliver(delivery: OwnDelivery, session: SessionDep, auditor: AuditorDep):
     return DeliveryPublic.of(subscriptions.redeliver(session, auditor, delivery))
