@@ -44,3 +44,13 @@ def arnhem_coordinator(app, auth) -> dict[str, str]:
                                  [Role.coordinator], "arnhem-password-123")
             session.commit()
     return auth("arnhem-coordinator")
+
+
+def cli_environment(tmp_path, monkeypatch) -> None:
+    """The `casusregister` command in demo mode on a SQLite file in tmp_path, with cheap password hashing."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("ARGON2_MEMORY_COST", "64")
+    monkeypatch.setenv("DEMO_MODE", "true")

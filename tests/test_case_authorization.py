@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from app.models import AuditEvent
 from tests.factories import VALID_BSN, arnhem_coordinator, submit
+from tests.matrix_table import cells
 
 API = "/api/v1"
 REASON = "Acute dreiging gemeld door de wijk; informatie is vandaag nodig voor het veiligheidsoverleg."
@@ -74,19 +75,11 @@ ORG_OF = {"coordinator": "UTR", "chair": "UTR", "privacy": "UTR", "admin": "UTR"
 
 
 def _parse(matrix: str) -> list:
-    lines = matrix.strip().splitlines()
-    columns = lines[0].split("|")[1].split()
-    assert columns == list(ENDPOINTS), "table columns and ENDPOINTS differ"
     rows = []
-    for line in lines[1:]:
-        left, right = line.split("|")
-        caller, relation, view, items = left.split()
-        for endpoint, cell in zip(columns, right.split(), strict=True):
-            status, outcome = int(cell[:3]), {"a": "allowed", "d": "denied", "e": "emergency", "-": None}[cell[3]]
-            expected = {"status": status, "outcome": outcome, "view": None if view == "-" else view,
-                        "items": set() if items == "-" else set(items)}
-            rows.append(pytest.param(caller, relation, endpoint, expected,
-                                     id=f"{endpoint}-{caller}-{relation}-{status}"))
+    for (caller, relation, view, items), endpoint, status, outcome in cells(matrix, ENDPOINTS):
+        expected = {"status": status, "outcome": outcome, "view": None if view == "-" else view,
+                    "items": set() if items == "-" else set(items)}
+        rows.append(pytest.param(caller, relation, endpoint, expected, id=f"{endpoint}-{caller}-{relation}-{status}"))
     return rows
 
 

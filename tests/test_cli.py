@@ -4,16 +4,12 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
+from tests.factories import cli_environment
 
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("ARGON2_MEMORY_COST", "64")
-    monkeypatch.setenv("DEMO_MODE", "true")
+    cli_environment(tmp_path, monkeypatch)
     return monkeypatch
 
 

@@ -9,6 +9,7 @@ from app.config import Settings
 from app.db import make_engine
 from app.models import ExternalEndpoint, Organisation
 from app.services import endpoints
+from tests.factories import cli_environment
 
 ARGS = ["--municipality", "UTR", "--base-url", "https://arnhem.example.nl", "--token-url",
         "https://arnhem.example.nl/api/v1/auth/token", "--client-id", "utrecht-system"]
@@ -16,12 +17,7 @@ ARGS = ["--municipality", "UTR", "--base-url", "https://arnhem.example.nl", "--t
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("ARGON2_MEMORY_COST", "64")
-    monkeypatch.setenv("DEMO_MODE", "true")
+    cli_environment(tmp_path, monkeypatch)
     runner = CliRunner()
     assert runner.invoke(cli, ["migrate"]).exit_code == 0
     assert runner.invoke(cli, ["seed-demo"]).exit_code == 0

@@ -7,6 +7,7 @@ import pytest
 
 from tests.case_helpers import API, add_member, new_case, organisation_id
 from tests.factories import arnhem_coordinator
+from tests.matrix_table import cells
 from tests.meeting_helpers import plan, set_status, user_id
 from tests.test_case_authorization import last_outcome
 
@@ -56,17 +57,11 @@ ENDPOINTS = {
 
 
 def _parse(matrix: str) -> list:
-    lines = matrix.strip().splitlines()
-    columns = lines[0].split("|")[1].split()
-    assert columns == list(ENDPOINTS), "table columns and ENDPOINTS differ"
     rows = []
-    for line in lines[1:]:
-        left, right = line.split("|")
-        caller, relation, agenda, meets = left.split()
-        for endpoint, cell in zip(columns, right.split(), strict=True):
-            expected = {"status": int(cell[:3]), "outcome": {"a": "allowed", "d": "denied", "-": None}[cell[3]],
-                        "agenda": None if agenda == "-" else agenda, "meets": meets == "y"}
-            rows.append(pytest.param(caller, relation, endpoint, expected, id=f"{endpoint}-{caller}-{relation}"))
+    for (caller, relation, agenda, meets), endpoint, status, outcome in cells(matrix, ENDPOINTS):
+        expected = {"status": status, "outcome": outcome, "agenda": None if agenda == "-" else agenda,
+                    "meets": meets == "y"}
+        rows.append(pytest.param(caller, relation, endpoint, expected, id=f"{endpoint}-{caller}-{relation}"))
     return rows
 
 

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from app.models import AuditEvent
 from tests.factories import arnhem_coordinator
+from tests.matrix_table import cells
 from tests.meeting_helpers import plan
 from tests.referral_helpers import (
     API,
@@ -68,17 +69,10 @@ RECIPIENT_OF = {"expert": "DPO", "arnhem-system": "ARN"}
 
 
 def _parse(matrix: str) -> list:
-    lines = matrix.strip().splitlines()
-    columns = lines[0].split("|")[1].split()
-    assert columns == list(ENDPOINTS), "table columns and ENDPOINTS differ"
     rows = []
-    for line in lines[1:]:
-        left, right = line.split("|")
-        caller, relation, received = left.split()
-        for endpoint, cell in zip(columns, right.split(), strict=True):
-            status, outcome = int(cell[:3]), {"a": "allowed", "d": "denied", "-": None}[cell[3]]
-            expected = {"status": status, "outcome": outcome, "received": int(received)}
-            rows.append(pytest.param(caller, relation, endpoint, expected, id=f"{endpoint}-{caller}-{relation}-{status}"))
+    for (caller, relation, received), endpoint, status, outcome in cells(matrix, ENDPOINTS):
+        expected = {"status": status, "outcome": outcome, "received": int(received)}
+        rows.append(pytest.param(caller, relation, endpoint, expected, id=f"{endpoint}-{caller}-{relation}-{status}"))
     return rows
 
 
