@@ -5,8 +5,9 @@ import threading
 from collections.abc import Callable
 
 
-def repeat(seconds: float, action: Callable[[], None]) -> None:
-    """Runs `action`, then again every `seconds`, until SIGTERM or Ctrl-C.
+def repeat(seconds: float, action: Callable[[], bool | None]) -> None:
+    """Runs `action`, then again every `seconds`, until SIGTERM or Ctrl-C. An action that returns
+    True (more work is waiting) is run again without the pause.
 
     SIGTERM lets the running action finish (its transaction commits whole) and only cuts the pause
     short; Ctrl-C interrupts at once and the open transaction rolls back.
@@ -15,8 +16,8 @@ def repeat(seconds: float, action: Callable[[], None]) -> None:
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         while not stop.is_set():
-            action()
-            stop.wait(seconds)
+            if not action():
+                stop.wait(seconds)
     except KeyboardInterrupt:
         pass
     finally:

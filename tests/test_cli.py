@@ -1,5 +1,7 @@
 """The casusregister command: migrations, demo seeding and its refusals, accounts."""
 
+import time
+
 import pytest
 from typer.testing import CliRunner
 
@@ -154,3 +156,21 @@ def test_a_loop_repeats_until_sigterm_and_stops_at_ctrl_c():
         raise KeyboardInterrupt
     repeat(3600, interrupted)
     assert len(calls) == 4 and signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_loop_skips_the_pause_while_work_is_waiting():
+    import os
+    import signal
+
+    from app.loop import repeat
+
+    rounds = []
+
+    def busy_twice_then_terminate():
+        rounds.append(1)
+        if len(rounds) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return len(rounds) < 3
+    started = time.monotonic()
+    repeat(3600, busy_twice_then_terminate)
+    assert len(rounds) == 3 and time.monotonic() - started < 60

@@ -13,7 +13,6 @@ has no row locks and a single writer: run one worker there.
 import importlib
 import logging
 import random
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from app.config import Settings
+from app.loop import repeat
 from app.models import OutboxMessage
 from app.models.base import utcnow
 from app.models.outbox import MessageStatus
@@ -158,12 +158,12 @@ def deliver_due(engine: Engine, settings: Settings, http_client: httpx.Client | 
 
 
 def run_loop(engine: Engine, settings: Settings, interval: float, batch: int = 50) -> None:
-    """Delivers forever; sleeps `interval` seconds when nothing was due, and rides out database outages."""
-    while True:
+    """Delivers until SIGTERM or Ctrl-C; pauses `interval` seconds when nothing was due, and rides out
+    database outages. SIGTERM lets the round in progress finish, so its outcomes are committed."""
+    def deliver_once() -> bool:
         try:
-            run = deliver_due(engine, settings, batch=batch)
+            return bool(deliver_due(engine, settings, batch=batch).claimed)
         except OperationalError as exc:
             logger.warning("outbox worker: database unavailable (%s); retrying", type(exc).__name__)
-            run = DeliveryRun()
-        if not run.claimed:
-            time.sleep(interval)
+            return False
+    repeat(interval, deliver_once)
