@@ -14,8 +14,11 @@ import psycopg
 from bench import deployment, rows, wrk
 from bench.rows import Context, Row
 
-ROWS = [rows.health, lambda ctx: rows.intake(ctx, 8), lambda ctx: rows.intake(ctx, 32), rows.case_read,
-        rows.agenda_build, rows.access_report, rows.verification]
+ROWS = {"health": rows.health, "intake8": lambda ctx: rows.intake(ctx, 8), "intake32": lambda ctx: rows.intake(ctx, 32),
+        "case_read": rows.case_read, "agenda_build": rows.agenda_build, "access_report": rows.access_report,
+        "verification": rows.verification}
+# What a row needs run before it: intake is a ratio to health; verification runs over the report's events.
+NEEDS = {"intake8": "health", "intake32": "health", "verification": "access_report"}
 
 
 def _arguments() -> argparse.Namespace:
@@ -25,6 +28,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=1_000_000, help="audit events loaded for the report and "
                         "verification rows (default 1,000,000)")
     parser.add_argument("--keep", action="store_true", help="keep the bench database (its name is printed)")
+    parser.add_argument("--only", nargs="+", choices=ROWS, metavar="ROW",
+                        help=f"run only these rows (and what they need): {', '.join(ROWS)}")
     return parser.parse_args()
 
 
@@ -45,12 +50,18 @@ def _table(results: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def _measure(ctx: Context) -> list[Row]:
+def _selected(only: list[str] | None) -> list[str]:
+    wanted = set(only or ROWS)
+    wanted |= {NEEDS[name] for name in wanted if name in NEEDS}
+    return [name for name in ROWS if name in wanted]
+
+
+def _measure(ctx: Context, names: list[str]) -> list[Row]:
     wrk.run(ctx.server.url, 8, 2, "signal", "/api/v1/signals", ctx.token("bench-melder"))  # warm-up
     results = []
-    for row in ROWS:
+    for name in names:
         started = time.monotonic()
-        produced = row(ctx)
+        produced = ROWS[name](ctx)
         for r in produced:
             print(f"  {r.name}: {r.figure} [{r.verdict}] ({time.monotonic() - started:.0f} s)", file=sys.stderr)
         results += produced
@@ -69,7 +80,7 @@ def main() -> None:
         unaudited = deployed.server("bench.noaudit:app", args.workers, "noaudit").start()
         try:
             ctx = Context(deployed, server, unaudited, args.seconds, args.events)
-            results = _measure(ctx)
+            results = _measure(ctx, _selected(args.only))
         finally:
             server.stop()
             unaudited.stop()
