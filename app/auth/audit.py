@@ -15,6 +15,9 @@ from app.models.audit import Operation, Outcome
 
 EVENTS = AuditEvent.__table__
 PERSONS = AuditEventPerson.__table__
+# Built once and reused with parameters: SQLAlchemy then neither rebuilds nor re-keys them per request.
+INSERT_EVENT = insert(EVENTS).returning(EVENTS.c.seq)
+INSERT_PERSONS = insert(PERSONS)
 
 PUBLIC_TASK = "AVG art. 6(1)(e), public task: person-centred approach (Gemeentewet art. 172)"
 # Processing activities (verwerkingsactiviteiten) and the legal basis each rests on.
@@ -36,11 +39,10 @@ LEGAL_BASIS = {
 def write_event(session: Session, event: AuditEvent, pseudonyms: Iterable[str]) -> AuditEvent:
     """Plain INSERTs rather than the ORM's unit of work: this runs on every audited request, and the
     rows are never changed afterwards."""
-    values = event.model_dump(exclude={"seq"})
-    event.seq = session.execute(insert(EVENTS).values(values).returning(EVENTS.c.seq)).scalar_one()
+    event.seq = session.execute(INSERT_EVENT, event.model_dump(exclude={"seq"})).scalar_one()
     persons = [{"event_seq": event.seq, "pseudonym": p} for p in sorted(set(pseudonyms))]
     if persons:
-        session.execute(insert(PERSONS), persons)
+        session.execute(INSERT_PERSONS, persons)
     return event
 
 

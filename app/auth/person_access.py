@@ -6,11 +6,12 @@ import unicodedata
 import uuid
 from datetime import date
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, func, select
 
 from app.auth.audit import Auditor
 from app.auth.principal import forbidden
-from app.db import upsert_insert
+from app.db import DIALECT_INSERTS, dialect_name
 from app.models import Case, MatchLock, Person, Signal
 from app.models.audit import Operation
 from app.models.matching import CaseRef, PersonCandidate, PersonSearch
@@ -36,27 +37,38 @@ def name_dob_key(secret: str, name: str, date_of_birth: date) -> str:
     return _keyed(secret, "name-dob", normalise_name(name), date_of_birth.isoformat())
 
 
+def _lock_statement(insert):
+    statement = insert(MatchLock.__table__)
+    return statement.on_conflict_do_update(index_elements=["key"], set_={"key": statement.excluded.key})
+
+
+# Intake runs these on every signal: built once, reused with parameters.
+LOCKS = {name: _lock_statement(insert) for name, insert in DIALECT_INSERTS.items()}
+IN_MUNICIPALITY = select(Person).where(Person.municipality_id == bindparam("municipality_id"))
+BY_BSN = IN_MUNICIPALITY.where(Person.bsn_key == bindparam("key"))
+BY_NAME_AND_BIRTH_DATE = IN_MUNICIPALITY.where(Person.name_dob_key == bindparam("key")).order_by(Person.created_at)
+
+
 def _lock(session: Session, keys: list[str]) -> None:
     """Row locks (PostgreSQL) or the write lock (SQLite) on the matching keys, held until commit."""
+    statement = LOCKS[dialect_name(session)]
     for key in sorted(keys):
-        statement = upsert_insert(session, MatchLock).values(key=key)
-        session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"key": statement.excluded.key}))
+        session.execute(statement, {"key": key})
 
 
 def find_match(session: Session, secret: str, municipality_id: uuid.UUID, name: str, date_of_birth: date,
                bsn: str | None) -> tuple[Person, MatchReason] | None:
     """The same person in this municipality: by exact BSN, else by name and date of birth when the
     BSNs do not contradict each other. Locks the keys first, so concurrent intakes match in turn."""
-    _lock(session, [name_dob_key(secret, name, date_of_birth)] + ([bsn_key(secret, bsn)] if bsn else []))
-    in_municipality = select(Person).where(Person.municipality_id == municipality_id)
-    if bsn is not None:
-        person = session.exec(in_municipality.where(Person.bsn_key == bsn_key(secret, bsn))).first()
+    by_name = name_dob_key(secret, name, date_of_birth)
+    by_bsn = bsn_key(secret, bsn) if bsn else None
+    _lock(session, [by_name] + ([by_bsn] if by_bsn else []))
+    if by_bsn is not None:
+        person = session.exec(BY_BSN, params={"municipality_id": municipality_id, "key": by_bsn}).first()
         if person is not None:
             return person, MatchReason.bsn
-    candidates = session.exec(
-        in_municipality.where(Person.name_dob_key == name_dob_key(secret, name, date_of_birth))
-        .order_by(Person.created_at)).all()
-    for person in candidates:
+    candidates = session.exec(BY_NAME_AND_BIRTH_DATE, params={"municipality_id": municipality_id, "key": by_name})
+    for person in candidates.all():
         if bsn is None or person.bsn is None:
             return person, MatchReason.name_and_date_of_birth
     return None
@@ -66,13 +78,13 @@ def search(session: Session, secret: str, municipality_id: uuid.UUID, name: str 
            bsn: str | None) -> list[tuple[Person, MatchReason]]:
     """Persons of one municipality by exact BSN and/or by name and date of birth, through the indexes."""
     found: dict[uuid.UUID, tuple[Person, MatchReason]] = {}
-    in_municipality = select(Person).where(Person.municipality_id == municipality_id)
     if bsn is not None:
-        for person in session.exec(in_municipality.where(Person.bsn_key == bsn_key(secret, bsn))).all():
+        params = {"municipality_id": municipality_id, "key": bsn_key(secret, bsn)}
+        for person in session.exec(BY_BSN, params=params).all():
             found[person.id] = (person, MatchReason.bsn)
     if name is not None and date_of_birth is not None:
-        key = name_dob_key(secret, name, date_of_birth)
-        for person in session.exec(in_municipality.where(Person.name_dob_key == key)).all():
+        params = {"municipality_id": municipality_id, "key": name_dob_key(secret, name, date_of_birth)}
+        for person in session.exec(BY_NAME_AND_BIRTH_DATE, params=params).all():
             found.setdefault(person.id, (person, MatchReason.name_and_date_of_birth))
     return list(found.values())
 

@@ -37,6 +37,11 @@ class VerificationKey:
     public_jwk: dict[str, Any]
     issuer: str
     audience: str
+    # Built once: python-jose would otherwise rebuild the key from its JWK on every verification.
+    verifier: jwk.Key = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "verifier", jwk.construct(self.public_jwk, self.algorithm))
 
 
 def _b64(data: bytes) -> str:
@@ -70,6 +75,15 @@ def load_or_create_demo_key(path: Path) -> bytes:
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
     return pem
+
+
+def _external_key(public_jwk: dict[str, Any], s: Settings) -> VerificationKey | None:
+    """None for a key that cannot be built (a malformed JWK): tokens signed with it fail as unknown."""
+    try:
+        return VerificationKey(public_jwk["kid"], public_jwk["alg"], public_jwk, s.external_issuer,
+                               s.external_audience or s.jwt_audience)
+    except (JOSEError, ValueError, TypeError, KeyError):
+        return None
 
 
 @dataclass
@@ -113,10 +127,9 @@ class KeyRing:
         else:
             document = httpx.get(s.external_jwks_url, timeout=5.0).raise_for_status().json()
         local = {kid: key for kid, key in self.keys.items() if self.signing_jwk and kid == self.signing_jwk["kid"]}
-        external = {key["kid"]: VerificationKey(key["kid"], key["alg"], key, s.external_issuer,
-                                                s.external_audience or s.jwt_audience)
-                    for key in document.get("keys", [])
-                    if key.get("alg") in ALLOWED_ALGORITHMS and key.get("kid") and key.get("use", "sig") == "sig"}
+        usable = (key for key in document.get("keys", [])
+                  if key.get("alg") in ALLOWED_ALGORITHMS and key.get("kid") and key.get("use", "sig") == "sig")
+        external = {key.kid: key for key in (_external_key(k, s) for k in usable) if key is not None}
         self.keys = {**external, **local}
 
     def _find_key(self, kid: str) -> VerificationKey | None:
@@ -156,7 +169,7 @@ class KeyRing:
         options = {"leeway": self.settings.jwt_leeway_seconds, "require_exp": True, "require_iat": True,
                    "require_sub": True, "require_iss": True, "require_aud": True, "require_jti": True}
         try:
-            return jwt.decode(token, key.public_jwk, algorithms=[key.algorithm], audience=key.audience,
+            return jwt.decode(token, key.verifier, algorithms=[key.algorithm], audience=key.audience,
                               issuer=key.issuer, options=options)
         except JOSEError as exc:
             raise InvalidToken(str(exc)) from exc

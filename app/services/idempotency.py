@@ -1,58 +1,72 @@
-"""Idempotency-Key handling: a retry with the same key and body gets the original answer."""
+"""Idempotency-Key handling: a retry with the same key and body gets the original answer.
+
+Plain statements on the table rather than the ORM's unit of work: every intake with a key runs
+this, and a claim is one round trip to the database when the key is new.
+"""
 
 import hashlib
 import json
-from typing import Any
+import uuid
+from typing import Any, NamedTuple
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, select, update
+from sqlmodel import Session
 
+from app.db import DIALECT_INSERTS, dialect_name
 from app.errors import ApiError
 from app.models import IdempotencyRecord
+from app.models.base import utcnow
+
+RECORDS = IdempotencyRecord.__table__
+IN_PROGRESS = 0
+# Statements built once and reused with parameters: SQLAlchemy then neither rebuilds nor re-keys them.
+CLAIMS = {name: insert(RECORDS).on_conflict_do_nothing(index_elements=["actor", "key"]).returning(RECORDS.c.id)
+          for name, insert in DIALECT_INSERTS.items()}
+EARLIER = select(RECORDS.c.id, RECORDS.c.status_code, RECORDS.c.response_body, RECORDS.c.resource_id,
+                 RECORDS.c.request_hash).where(RECORDS.c.actor == bindparam("actor"), RECORDS.c.key == bindparam("key"))
+COMPLETE = update(RECORDS).where(RECORDS.c.id == bindparam("record_id"))
+
+
+class Claim(NamedTuple):
+    """A key reserved for this request (`is_fresh`), or the earlier answer to replay."""
+
+    id: uuid.UUID
+    status_code: int
+    response_body: dict[str, Any]
+    resource_id: uuid.UUID | None
 
 
 def request_fingerprint(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _find(session: Session, actor: str, key: str) -> IdempotencyRecord | None:
-    query = select(IdempotencyRecord).where(IdempotencyRecord.actor == actor, IdempotencyRecord.key == key)
-    return session.exec(query).first()
-
-
-def _checked(record: IdempotencyRecord, fingerprint: str) -> IdempotencyRecord:
-    if record.request_hash != fingerprint:
+def _earlier(session: Session, actor: str, key: str, fingerprint: str) -> Claim:
+    row = session.execute(EARLIER, {"actor": actor, "key": key}).one()
+    if row.request_hash != fingerprint:
         raise ApiError(409, "This Idempotency-Key was already used with a different request body.",
                        "idempotency-key-reused")
-    return record
+    return Claim(*row[:4])
 
 
-def claim(session: Session, actor: str, key: str, fingerprint: str) -> IdempotencyRecord:
-    """Returns the earlier answer to replay, or the key reserved for this request (`is_fresh`).
+def claim(session: Session, actor: str, key: str, fingerprint: str) -> Claim:
+    """Reserves the key, or returns the earlier answer when another request has it.
 
     Must be the first write of the transaction: a concurrent request with the same key makes the
-    insert wait for the other to commit and then fail, and rolling back loses nothing of ours.
+    insert wait until the other commits (then this one replays its answer) or rolls back (then the
+    key is ours), and nothing of ours is written before.
     """
-    existing = _find(session, actor, key)
-    if existing is not None:
-        return _checked(existing, fingerprint)
-    record = IdempotencyRecord(actor=actor, key=key, request_hash=fingerprint, status_code=0, response_body={})
-    session.add(record)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        existing = _find(session, actor, key)
-        if existing is None:
-            raise
-        return _checked(existing, fingerprint)
-    return record
+    record = {"id": uuid.uuid4(), "actor": actor, "key": key, "request_hash": fingerprint,
+              "status_code": IN_PROGRESS, "response_body": {}, "created_at": utcnow()}
+    inserted = session.execute(CLAIMS[dialect_name(session)], record).first()
+    if inserted is None:
+        return _earlier(session, actor, key, fingerprint)
+    return Claim(record["id"], IN_PROGRESS, {}, None)
 
 
-def is_fresh(record: IdempotencyRecord) -> bool:
-    return record.status_code == 0
+def is_fresh(record: Claim) -> bool:
+    return record.status_code == IN_PROGRESS
 
 
-def complete(session: Session, record: IdempotencyRecord, status_code: int, body: dict[str, Any], resource_id) -> None:
-    record.status_code, record.response_body, record.resource_id = status_code, body, resource_id
-    session.add(record)
+def complete(session: Session, record: Claim, status_code: int, body: dict[str, Any], resource_id) -> None:
+    session.execute(COMPLETE, {"record_id": record.id, "status_code": status_code, "response_body": body,
+                               "resource_id": resource_id})

@@ -27,7 +27,8 @@ Contract:
 import uuid
 from collections.abc import Callable
 
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
 
 from app.models import OutboxMessage, Subscription
 from app.models.base import utcnow
@@ -35,6 +36,10 @@ from app.models.outbox import WebhookEvent
 
 WEBHOOK_KIND = "webhook"
 # Where a receiver fetches the resource an event is about.
+SUBSCRIPTIONS = Subscription.__table__
+# Two columns, built once: this runs in every intake, where usually nobody subscribed.
+ACTIVE_SUBSCRIPTIONS = select(SUBSCRIPTIONS.c.id, SUBSCRIPTIONS.c.events).where(
+    SUBSCRIPTIONS.c.organisation_id == bindparam("organisation_id"), SUBSCRIPTIONS.c.active)
 RESOURCE_PATHS = {"signal": "/api/v1/signals", "referral": "/api/v1/referrals", "action": "/api/v1/actions"}
 
 Deliverer = Callable[[Session, OutboxMessage, object], None]
@@ -65,8 +70,7 @@ def notify(session: Session, *, organisation_id: uuid.UUID, event_type: str, res
            resource_id: uuid.UUID) -> None:
     event_type = WebhookEvent(event_type)
     path = f"{RESOURCE_PATHS[resource_type]}/{resource_id}"
-    query = select(Subscription).where(Subscription.organisation_id == organisation_id, Subscription.active)
-    for subscription in session.exec(query).all():
+    for subscription in session.execute(ACTIVE_SUBSCRIPTIONS, {"organisation_id": organisation_id}):
         if event_type not in subscription.events:
             continue
         # One id per delivery: it is the event id in the payload and the receiver's dedup key.
