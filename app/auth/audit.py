@@ -5,11 +5,12 @@ from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import insert
+from sqlalchemy import Select, bindparam, func, insert, select, true
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
 from app.auth.principal import CurrentPrincipal, Principal
-from app.db import SessionDep
+from app.db import SessionDep, dialect_name
 from app.models import AuditEvent, AuditEventPerson
 from app.models.audit import Operation, Outcome
 
@@ -18,6 +19,19 @@ PERSONS = AuditEventPerson.__table__
 # Built once and reused with parameters: SQLAlchemy then neither rebuilds nor re-keys them per request.
 INSERT_EVENT = insert(EVENTS).returning(EVENTS.c.seq)
 INSERT_PERSONS = insert(PERSONS)
+
+
+def _event_with_persons() -> Select:
+    """PostgreSQL: the event and its persons in one statement, one round trip instead of two."""
+    columns = {column.name: bindparam(column.name, type_=column.type) for column in EVENTS.c if column.name != "seq"}
+    event = insert(EVENTS).values(columns).returning(EVENTS.c.seq).cte("event")
+    named = func.unnest(bindparam("pseudonyms", type_=postgresql.ARRAY(PERSONS.c.pseudonym.type))).alias("named")
+    each_name = select(event.c.seq, named.column).select_from(event.join(named, true()))  # one event, n names
+    persons = insert(PERSONS).from_select(["event_seq", "pseudonym"], each_name).cte("persons")
+    return select(event.c.seq).add_cte(persons)
+
+
+EVENT_WITH_PERSONS = _event_with_persons()
 
 PUBLIC_TASK = "AVG art. 6(1)(e), public task: person-centred approach (Gemeentewet art. 172)"
 # Processing activities (verwerkingsactiviteiten) and the legal basis each rests on.
@@ -39,10 +53,13 @@ LEGAL_BASIS = {
 def write_event(session: Session, event: AuditEvent, pseudonyms: Iterable[str]) -> AuditEvent:
     """Plain INSERTs rather than the ORM's unit of work: this runs on every audited request, and the
     rows are never changed afterwards."""
-    event.seq = session.execute(INSERT_EVENT, event.model_dump(exclude={"seq"})).scalar_one()
-    persons = [{"event_seq": event.seq, "pseudonym": p} for p in sorted(set(pseudonyms))]
-    if persons:
-        session.execute(INSERT_PERSONS, persons)
+    values, names = event.model_dump(exclude={"seq"}), sorted(set(pseudonyms))
+    if names and dialect_name(session) == "postgresql":
+        event.seq = session.execute(EVENT_WITH_PERSONS, values | {"pseudonyms": names}).scalar_one()
+        return event
+    event.seq = session.execute(INSERT_EVENT, values).scalar_one()
+    if names:
+        session.execute(INSERT_PERSONS, [{"event_seq": event.seq, "pseudonym": name} for name in names])
     return event
 
 
