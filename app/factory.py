@@ -30,7 +30,6 @@ from app.routers import (
     subscriptions,
 )
 
-
 SECURED = (auth, signals, persons, cases, items, organisations, emergency, audit, statistics, meetings, actions,
            subscriptions, referrals)
 
