@@ -2,11 +2,16 @@
 
 import uuid
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from app.auth import person_access
 from app.models import Person
 from app.models.signal import MatchReason, SubjectIn
+
+# A plain INSERT, built once, rather than the ORM's unit of work: intake creates a person on most
+# signals, and the record is not changed again in that request.
+INSERT_PERSON = insert(Person.__table__)
 
 
 def match_or_create(session: Session, secret: str, municipality_id: uuid.UUID, subject: SubjectIn,
@@ -21,6 +26,6 @@ def match_or_create(session: Session, secret: str, municipality_id: uuid.UUID, s
         bsn=subject.bsn, address=subject.address, district=district,
         bsn_key=person_access.bsn_key(secret, subject.bsn) if subject.bsn else None,
         name_dob_key=person_access.name_dob_key(secret, subject.name, subject.date_of_birth))
-    session.add(person)
+    session.execute(INSERT_PERSON, person.model_dump())
     return person, None
 
