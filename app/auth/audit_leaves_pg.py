@@ -22,7 +22,9 @@ the table. Sealing elsewhere, not the choice of who formats, is what guards agai
 
 import hashlib
 from collections.abc import Callable, Iterator
+from itertools import islice
 from json.encoder import encode_basestring
+from operator import attrgetter, eq, itemgetter, methodcaller
 from typing import NamedTuple
 
 from psycopg.types.string import ByteaBinaryLoader
@@ -31,21 +33,33 @@ from sqlalchemy import Column, Connection, Table, Text, and_, cast, func, select
 FETCH = 10000
 # What JSON escapes; a document's count of these bytes tells whether a value needed escaping.
 _SPECIAL = bytes(range(0x20)) + b'"\\'
-# Placeholders by kind: a value as json.dumps writes it, when it needs no escaping.
+# Where a JSON column's canonical text goes; a special byte itself, and one canonical JSON never holds.
 _MARKER = b"\x01"
+# Placeholders by kind: a value as json.dumps writes it, when it needs no escaping. A JSON column's
+# stored text is dropped (%.0s): the template holds its canonical text instead.
 _PLACE = {"string": '"%s"', "uuid": '"%s"', "datetime": '"%s+00:00"', "integer": "%d", "json": "%.0s\x01"}
+_stripped = methodcaller("translate", None, _SPECIAL)
+_digest = methodcaller("digest")
+_text, _special = attrgetter("text"), attrgetter("special")
 
 
-def stream(connection: Connection, query, raw: bool = False) -> Iterator[tuple]:
+def stream(connection: Connection, query) -> Iterator[tuple]:
     """psycopg's chunked streaming of plain binary tuples: several times faster than a server-side
-    cursor through SQLAlchemy's result rows. It runs in the connection's own transaction. `raw`: text
-    as the UTF-8 bytes it arrives in, for a document that is hashed as bytes anyway."""
+    cursor through SQLAlchemy's result rows. It runs in the connection's own transaction."""
+    compiled = query.compile(dialect=connection.dialect)
+    with connection.connection.driver_connection.cursor(binary=True) as cursor:
+        yield from cursor.stream(str(compiled), compiled.params, size=FETCH)
+
+
+def rows(connection: Connection, query) -> list[tuple]:
+    """All rows of a query, text as the UTF-8 bytes it arrives in (the document is hashed as bytes).
+    Fetched at once rather than streamed: psycopg then converts them in one C loop, not one
+    generator step per row."""
     compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     with connection.connection.driver_connection.cursor(binary=True) as cursor:
-        if raw:
-            for name in ("text", "varchar"):
-                cursor.adapters.register_loader(name, ByteaBinaryLoader)
-        yield from cursor.stream(str(compiled), compiled.params, size=FETCH)
+        for name in ("text", "varchar"):
+            cursor.adapters.register_loader(name, ByteaBinaryLoader)
+        return cursor.execute(str(compiled), compiled.params).fetchall()
 
 
 def _specials(data: bytes) -> int:
@@ -57,11 +71,10 @@ def _escaped(value):
 
 
 class Template(NamedTuple):
-    """The %-template of one shape of row (which values are NULL, how many persons)."""
+    """The %-template of one shape of row: which values are NULL, how many persons, the JSON texts."""
 
     text: bytes
-    special: int  # special bytes in its literal text, markers included
-    json: tuple[int, ...]  # the JSON columns that are not NULL, whose markers are replaced in order
+    special: int  # special bytes in its literal text
 
 
 class Leaves:
@@ -77,7 +90,8 @@ class Leaves:
         self.selected = [self._expression(kind_, column) for _, kind_, column in fields]
         self.seq, self.person = self.names.index("seq"), self.names.index("persons")
         self.json = [i for i, kind_ in enumerate(self.kinds) if kind_ == "json"]
-        self.templates: dict = {}
+        self.json_of = itemgetter(*self.json) if self.json else lambda row: None
+        self.shapes: dict[tuple, Template] = {}
 
     @staticmethod
     def _expression(kind: str, column: Column):
@@ -99,11 +113,12 @@ class Leaves:
         p = self.persons.c
         query = select(p.event_seq, p.pseudonym).where(p.event_seq.in_(seqs)).order_by(p.event_seq, p.pseudonym)
         persons: dict[int, list[bytes]] = {seq: [] for seq in seqs}
-        for seq, name in stream(connection, query, raw=True):
+        for seq, name in rows(connection, query):
             persons[seq].append(name)
         return persons
 
-    def _template(self, nulls: tuple[int, ...], persons: int) -> Template:
+    def _shape(self, nulls: tuple[int, ...], persons: int) -> Template:
+        """The template with a marker for each JSON column, built once per shape."""
         parts = []
         for i, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)):
             if i in nulls:  # %.0a consumes the None and writes nothing
@@ -114,9 +129,22 @@ class Leaves:
                 value = _PLACE[kind]
             parts.append(("{" if i == 0 else ",") + encode_basestring(name).replace("%", "%%") + ":" + value)
         text = ("\x00" + "".join(parts) + "}").encode()  # with the leaf prefix: one concatenation less per row
-        return Template(text, _specials(text), tuple(i for i in self.json if i not in nulls))
+        return Template(text, _specials(text))
 
-    def _shape(self, row: tuple, persons: int) -> Template:
+    def _filled(self, row: tuple, nulls: tuple[int, ...], persons: int) -> Template:
+        """The shape's template with the row's JSON columns in canonical form in place of the markers."""
+        shape = self.shapes.get((nulls, persons))
+        if shape is None:
+            shape = self.shapes[nulls, persons] = self._shape(nulls, persons)
+        text, special = shape
+        for i in self.json:
+            if i not in nulls:
+                canonical = self.canonical_json(row[i].decode()).encode()
+                text = text.replace(_MARKER, canonical.replace(b"%", b"%%"), 1)
+                special += _specials(canonical) - 1
+        return Template(text, special)
+
+    def _template(self, row: tuple, persons: int, cache: dict) -> Template:
         nulls = row.count(None)  # most rows have none or one NULL: find those without a Python loop
         if nulls == 0:
             where: tuple[int, ...] = ()
@@ -124,56 +152,73 @@ class Leaves:
             where = (row.index(None),)
         else:
             where = tuple(i for i, v in enumerate(row) if v is None)
-        template = self.templates.get((where, persons))
+        key = (where, persons, self.json_of(row))  # events repeat their details: few templates per range
+        template = cache.get(key)
         if template is None:
-            template = self.templates[where, persons] = self._template(where, persons)
+            template = cache[key] = self._filled(row, where, persons)
         return template
 
-    def _json(self, raw: bytes, cache: dict) -> tuple[bytes, int]:
-        """A JSON column canonicalised, once per distinct text in a range (events repeat their details)."""
-        found = cache.get(raw)
-        if found is None:
-            text = self.canonical_json(raw.decode()).encode()
-            found = cache[raw] = (text, _specials(text))
-        return found
+    @staticmethod
+    def _checked(template: Template, values: tuple, document: bytes) -> bytes:
+        """The document, or, where a value holds a byte JSON escapes, the document with every value escaped."""
+        if _specials(document) == template.special:
+            return document
+        return template.text % tuple(map(_escaped, values))
 
-    def _document(self, template: Template, values: tuple, row: tuple, cache: dict) -> tuple[bytes, int]:
-        """The document from `values`, and the special bytes it holds if no value holds one.
+    def _chunk(self, rows: list[tuple], cache: dict) -> list[bytes]:
+        """The leaves of rows of one event each: a template chosen per row, the rest in C loops."""
+        templates = [self._template(row, 1, cache) for row in rows]
+        documents = list(map(bytes.__mod__, map(_text, templates), rows))
+        # Values only add special bytes, so one sum over the chunk tells whether any row needs a look.
+        if sum(map(len, documents)) - sum(map(len, map(_stripped, documents))) != sum(map(_special, templates)):
+            documents = list(map(self._checked, templates, rows, documents))
+        return list(map(_digest, map(hashlib.sha256, documents)))
 
-        The template drops each JSON column's stored text (%.0s) and writes a marker, which is then
-        replaced by the canonical text. The marker is a special byte itself, so a value holding one
-        can only make the count wrong, whichever marker is replaced."""
-        document, special = template.text % values, template.special
-        for i in template.json:
-            text, count = self._json(row[i], cache)
-            document = document.replace(_MARKER, text, 1)
-            special += count - 1
-        return document, special
+    def _several(self, row: tuple, names: list[bytes], cache: dict) -> bytes:
+        """The leaf of an event with several persons, from its first row."""
+        template = self._template(row, len(names), cache)
+        values = row[:self.person] + tuple(names) + row[self.person + 1:]
+        return hashlib.sha256(self._checked(template, values, template.text % values)).digest()
 
-    def leaf(self, row: tuple, names: list[bytes] | None, cache: dict) -> bytes:
-        """The leaf of one row; `names` are all its persons when there are several (one row each)."""
-        template = self._shape(row, len(names) if names else 1)
-        if names:
-            row = row[:self.person] + tuple(names) + row[self.person + 1:]
-        document, special = self._document(template, row, row, cache)
-        if _specials(document) != special:
-            document = self._document(template, tuple(map(_escaped, row)), row, cache)[0]
-        return hashlib.sha256(document).digest()
+    def _firsts(self, rows: list[tuple], done: int, several: dict[int, tuple]) -> list[tuple]:
+        """The rows that start an event (the join gives an event with several persons a row each);
+        the others are noted in `several` by the index of their event's leaf, after `done` leaves."""
+        seqs = list(map(itemgetter(self.seq), rows))
+        if not any(map(eq, seqs, islice(seqs, 1, None))):
+            return rows
+        firsts: list[tuple] = []
+        last = None
+        for seq, row in zip(seqs, rows, strict=True):
+            if seq == last:
+                several.setdefault(done + len(firsts) - 1, row)
+            else:
+                firsts.append(row)
+            last = seq
+        return firsts
+
+    def _skip(self, connection: Connection, end: int, until: int) -> int:
+        """Where to read on after an empty stretch: just before the next event (a sequence moved on
+        by hand must not cost a query per FETCH numbers)."""
+        seq = self.events.c.seq
+        following = connection.execute(select(func.min(seq)).where(seq > end, seq <= until)).scalar()
+        return until if following is None else following - 1
 
     def leaves(self, connection: Connection, after: int, until: int) -> list[bytes]:
-        """The leaf hashes of the events with after < seq <= until, in order."""
+        """The leaf hashes of the events with after < seq <= until, in order, read FETCH sequence
+        numbers at a time (an event's persons never straddle two reads)."""
         hashes: list[bytes] = []
         cache: dict = {}
-        several: dict[int, tuple] = {}  # an event with several persons (a row each): its index and first row
-        last = None
-        for row in stream(connection, self._query(after, until), raw=True):
-            if row[self.seq] == last:
-                several[len(hashes) - 1] = previous
-                continue
-            last, previous = row[self.seq], row
-            hashes.append(self.leaf(row, None, cache))
+        several: dict[int, tuple] = {}  # events with several persons: the index of their leaf, and a row
+        start = after
+        while start < until:
+            if len(cache) > FETCH:  # a range of all different details: keep memory bounded
+                cache.clear()
+            end = min(start + FETCH, until)
+            found = rows(connection, self._query(start, end))
+            hashes += self._chunk(self._firsts(found, len(hashes), several), cache)
+            start = end if found else self._skip(connection, end, until)
         if several:
             persons = self._persons_of(connection, [row[self.seq] for row in several.values()])
             for index, row in several.items():
-                hashes[index] = self.leaf(row, persons[row[self.seq]], cache)
+                hashes[index] = self._several(row, persons[row[self.seq]], cache)
         return hashes
