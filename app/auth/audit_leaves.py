@@ -15,6 +15,7 @@ That encoder is the reference, and SQLite's path. On PostgreSQL `leaves` builds 
 faster from a template per shape of row (`audit_leaves_pg.py`), held to the same tests.
 """
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -39,7 +40,6 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.pool import NullPool
 
 from app.auth import audit_leaves_pg
 from app.models import AuditEvent, AuditEventPerson
@@ -197,7 +197,7 @@ def batches(connection: Connection, spans: list[tuple[int, int]], events: int) -
             yield batch(connection, *span)
         return
     url = connection.engine.url.render_as_string(hide_password=False)
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_connect,
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
                                initargs=(url,))
     try:
         yield from pool.map(_batch_in_worker, spans)
@@ -208,9 +208,14 @@ def batches(connection: Connection, spans: list[tuple[int, int]], events: int) -
 _worker_engine: Engine | None = None
 
 
-def _connect(url: str) -> None:
+def _start_worker(url: str) -> None:
     global _worker_engine
-    _worker_engine = create_engine(url, hide_parameters=True, poolclass=NullPool)
+    # The cyclic collector, run every few hundred new tuples, walked the rows (and everything the
+    # worker inherited from its parent) for nothing: no cycles are made here. A tenth of the time.
+    gc.disable()
+    # One connection for all the worker's spans: a backend started per span cost more than its span's
+    # Merkle tree. It closes when the worker process ends.
+    _worker_engine = create_engine(url, hide_parameters=True, pool_size=1, max_overflow=0)
 
 
 def _batch_in_worker(span: tuple[int, int]) -> Batch:
