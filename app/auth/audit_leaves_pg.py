@@ -3,23 +3,24 @@
 The reference encoder (`audit_leaves.leaf`) converts, escapes and joins every value in Python, one call
 per column, which cost more than reading the rows and hashing together. Here the database formats
 what it formats exactly as Python does (UUIDs as text; timestamps with to_char in isoformat's shape,
-the `.000000` of a whole second dropped; the persons by a join, in the reference's ORDER BY), and
-Python fills a template, one per shape of row (which values are NULL, how many persons), with a
-single `%` operation, then hashes.
+the `.000000` of a whole second dropped; the persons by a join), text arrives as the UTF-8 bytes that
+are hashed, and each row fills a template with one bytes `%` operation. There is a template per shape
+of row (which values are NULL, how many persons) and, within a range of events, per canonical text
+of its JSON columns, which events repeat. Formatting, checking and hashing run as map() over a slice
+of rows, so that Python's own per-row work is the choice of template.
 
-Values go into the template unescaped. That is exact only when no value holds a character JSON
-escapes (a quote, a backslash, a control character), so every document is checked: its template and
-its canonical JSON columns hold a known number of such bytes, and a document with more is built again
-with every value escaped as `json.encoder.encode_basestring` does. Values can only add such bytes,
-never hide one, so the check cannot pass a document that differs from the reference.
+Values go into the template unescaped. That is exact only when no value holds a byte JSON escapes
+(a quote, a backslash, a control character), so every document is checked: its template holds a
+known number of such bytes, and values can only add to it, never hide one. One sum over a slice
+tells whether any row holds one; those rows are built again with every value escaped as
+`json.encoder.encode_basestring` does. So no document can differ from the reference.
 `tests/test_audit_leaves.py` holds this path to json.dumps on awkward values, on both backends.
 
 The database formats but does not hash. Whether to_char or a cast could be subverted does not widen
 what verification trusts: it already trusts the database to hand over what it stores, and whoever can
 replace pg_catalog functions (a superuser) can as well put a view with the original rows in front of
-the table. Sealing elsewhere, not the choice of who formats, is what guards against that.
+the table. Keeping seal hashes outside the database, not the choice of who formats, guards against that.
 """
-
 import hashlib
 from collections.abc import Callable, Iterator
 from itertools import islice
@@ -28,9 +29,11 @@ from operator import attrgetter, eq, itemgetter, methodcaller
 from typing import NamedTuple
 
 from psycopg.types.string import ByteaBinaryLoader
-from sqlalchemy import Column, Connection, Table, Text, and_, cast, func, select
+from sqlalchemy import BigInteger, Column, Connection, Table, Text, and_, any_, bindparam, cast, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 FETCH = 10000
+SLICE = 500
 # What JSON escapes; a document's count of these bytes tells whether a value needed escaping.
 _SPECIAL = bytes(range(0x20)) + b'"\\'
 # Where a JSON column's canonical text goes; a special byte itself, and one canonical JSON never holds.
@@ -55,7 +58,7 @@ def rows(connection: Connection, query) -> list[tuple]:
     """All rows of a query, text as the UTF-8 bytes it arrives in (the document is hashed as bytes).
     Fetched at once rather than streamed: psycopg then converts them in one C loop, not one
     generator step per row."""
-    compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    compiled = query.compile(dialect=connection.dialect)
     with connection.connection.driver_connection.cursor(binary=True) as cursor:
         for name in ("text", "varchar"):
             cursor.adapters.register_loader(name, ByteaBinaryLoader)
@@ -111,7 +114,8 @@ class Leaves:
     def _persons_of(self, connection: Connection, seqs: list[int]) -> dict[int, list[bytes]]:
         """The persons of these events, ordered as the reference orders them."""
         p = self.persons.c
-        query = select(p.event_seq, p.pseudonym).where(p.event_seq.in_(seqs)).order_by(p.event_seq, p.pseudonym)
+        wanted = any_(bindparam("seqs", seqs, type_=ARRAY(BigInteger)))  # one parameter, however many
+        query = select(p.event_seq, p.pseudonym).where(p.event_seq == wanted).order_by(p.event_seq, p.pseudonym)
         persons: dict[int, list[bytes]] = {seq: [] for seq in seqs}
         for seq, name in rows(connection, query):
             persons[seq].append(name)
@@ -166,10 +170,18 @@ class Leaves:
         return template.text % tuple(map(_escaped, values))
 
     def _chunk(self, rows: list[tuple], cache: dict) -> list[bytes]:
+        """The leaves of rows of one event each, a slice at a time: a few hundred documents stay in the
+        CPU's cache from one map() stage to the next (5% less time than 10,000 at once)."""
+        hashes: list[bytes] = []
+        for start in range(0, len(rows), SLICE):
+            hashes += self._slice(rows[start:start + SLICE], cache)
+        return hashes
+
+    def _slice(self, rows: list[tuple], cache: dict) -> list[bytes]:
         """The leaves of rows of one event each: a template chosen per row, the rest in C loops."""
         templates = [self._template(row, 1, cache) for row in rows]
         documents = list(map(bytes.__mod__, map(_text, templates), rows))
-        # Values only add special bytes, so one sum over the chunk tells whether any row needs a look.
+        # Values only add special bytes, so one sum over the slice tells whether any row needs a look.
         if sum(map(len, documents)) - sum(map(len, map(_stripped, documents))) != sum(map(_special, templates)):
             documents = list(map(self._checked, templates, rows, documents))
         return list(map(_digest, map(hashlib.sha256, documents)))
