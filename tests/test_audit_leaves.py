@@ -5,10 +5,11 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.auth import audit_leaves
+from app.auth import audit_leaves, audit_leaves_pg
 from app.auth.audit import write_event
 from app.auth.audit_chain import events_with_persons, plain
 from app.models import AuditEvent
@@ -86,3 +87,20 @@ def test_both_paths_equal_the_canonical_json_encoding_on_awkward_values(client, 
         assert audit_leaves.reference_leaves(connection, 0, last) == expected
         assert audit_leaves.leaves(connection, 0, last) == expected
         assert audit_leaves.leaves(connection, last - 5, last - 2) == expected[-5:-2]
+
+
+def test_postgresql_reads_another_client_encoding_through_the_reference(client, app, backend):
+    """The template path hashes text as it arrives, so it runs only when that is UTF-8."""
+    if backend != "postgresql":
+        pytest.skip("client encodings are PostgreSQL's")
+    with Session(app.state.engine) as session:
+        write_event(session, AuditEvent(trace_id="café", actor_kind="user", operation="read", resource_type="case",
+                                        outcome="allowed", processing_activity="é", detail={"é": "ß"}), ["P-ß"])
+        session.commit()
+    with app.state.engine.connect() as connection:
+        last = connection.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
+        expected = audit_leaves.leaves(connection, last - 1, last)
+        connection.execute(text("SET client_encoding TO 'LATIN1'"))
+        assert not audit_leaves_pg.usable(connection)
+        assert audit_leaves.leaves(connection, last - 1, last) == expected
+        assert expected == [reference_leaf(event, names) for event, names in events_with_persons(connection, last - 1, last)]

@@ -151,7 +151,7 @@ def _persons(connection: Connection, after: int, until: int) -> dict[int, list[s
 
 def leaves(connection: Connection, after: int, until: int) -> list[bytes]:
     """The leaf hashes of the events with after < seq <= until, in order."""
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql" and audit_leaves_pg.usable(connection):
         return _postgresql.leaves(connection, after, until)
     return reference_leaves(connection, after, until)
 

@@ -65,6 +65,12 @@ def rows(connection: Connection, query) -> list[tuple]:
         return cursor.execute(str(compiled), compiled.params).fetchall()
 
 
+def usable(connection: Connection) -> bool:
+    """Whether text arrives as UTF-8, the bytes the documents are hashed as (a client encoding set
+    otherwise, or a SQL_ASCII database, leaves the reference encoder to decode it)."""
+    return connection.connection.driver_connection.info.encoding == "utf-8"
+
+
 def _specials(data: bytes) -> int:
     return len(data) - len(data.translate(None, _SPECIAL))
 
