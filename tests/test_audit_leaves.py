@@ -5,10 +5,11 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.auth import audit_leaves
+from app.auth import audit_leaves, audit_leaves_pg
 from app.auth.audit import write_event
 from app.auth.audit_chain import events_with_persons, plain
 from app.models import AuditEvent
@@ -42,3 +43,64 @@ def test_leaves_equal_the_canonical_json_encoding(client, app):
         assert len(expected) == 2
         assert audit_leaves.leaves(connection, 0, last) == expected
         assert audit_leaves.leaves(connection, last - 1, last) == expected[1:]
+
+
+# Awkward for the PostgreSQL template path: what JSON escapes, its own marker byte (\x01), text that
+# looks like a %-placeholder or like the document's own keys, and characters outside ASCII.
+STRANGE = ['"', "\\", "\x01", "\x1f", "\n\t\r\b\f", "%s %d %.0a %%", '","detail":{},"x":"', "\u2028\u2029",
+           "💥 é ß 中", "\x7f\x80\u00ff", "", " "]
+DETAILS = [{}, {"b": 1, "a": [2, {"d": None, "c": True}], "é": "\x01", "10": 1.5, "9": STRANGE[6]},
+           {"z": STRANGE[0] + STRANGE[1], "y": ["%s", "\u2028"]}, {"view": "partner"}]
+
+
+def _strange_event(i: int) -> AuditEvent:
+    """Event i: every string column holds STRANGE[i] (or a plain value), some columns NULL."""
+    value = STRANGE[i % len(STRANGE)]
+    optional = None if i % 3 == 0 else value
+    moment = datetime(2026, 1, 2, 3, 4, 5, [0, 1, 500000, 999999][i % 4], tzinfo=UTC)
+    return AuditEvent(
+        trace_id=value, actor_kind=value[:10], actor_id=optional, actor_name=optional,
+        organisation_id=None if i % 2 else uuid.uuid4(), roles=optional, on_behalf_of=optional,
+        operation=value[:20], resource_type=value[:40], resource_id=optional, outcome=value[:10],
+        processing_activity=value, legal_basis=optional, client_address=optional, occurred_at=moment,
+        detail=DETAILS[i % len(DETAILS)])
+
+
+def test_both_paths_equal_the_canonical_json_encoding_on_awkward_values(client, app):
+    """On PostgreSQL `leaves` takes the template path; `reference_leaves` is the generated encoder."""
+    persons = [[], ["P-one"], ["P-b", "P-a", "P-" + STRANGE[0] + STRANGE[1]], ["P-\x01", "P-💥"]]
+    with Session(app.state.engine) as session:
+        for i in range(3 * len(STRANGE)):
+            write_event(session, _strange_event(i), persons[i % len(persons)])
+        session.commit()
+    with app.state.engine.begin() as connection:
+        # Stored JSON text as another writer may leave it: spacing, escapes, duplicate keys, numbers.
+        connection.execute(text(
+            "INSERT INTO audit_events (event_id, occurred_at, trace_id, actor_kind, operation, resource_type, outcome, "
+            "processing_activity, detail) VALUES (:id, :at, 't', 'user', 'read', 'case', 'allowed', 'x', :detail)"),
+            {"id": str(uuid.uuid4()), "at": datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC),
+             "detail": '{ "b" : "caf\\u00e9", "a":[1, 2.50, 1E2, -0], "a" : "last" , "c":"\\"\\u0001"}'})
+    with app.state.engine.connect() as connection:
+        last = connection.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
+        expected = [reference_leaf(event, names) for event, names in events_with_persons(connection, 0, last)]
+        assert len(expected) == 3 * len(STRANGE) + 1
+        assert audit_leaves.reference_leaves(connection, 0, last) == expected
+        assert audit_leaves.leaves(connection, 0, last) == expected
+        assert audit_leaves.leaves(connection, last - 5, last - 2) == expected[-5:-2]
+
+
+def test_postgresql_reads_another_client_encoding_through_the_reference(client, app, backend):
+    """The template path hashes text as it arrives, so it runs only when that is UTF-8."""
+    if backend != "postgresql":
+        pytest.skip("client encodings are PostgreSQL's")
+    with Session(app.state.engine) as session:
+        write_event(session, AuditEvent(trace_id="café", actor_kind="user", operation="read", resource_type="case",
+                                        outcome="allowed", processing_activity="é", detail={"é": "ß"}), ["P-ß"])
+        session.commit()
+    with app.state.engine.connect() as connection:
+        last = connection.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
+        expected = audit_leaves.leaves(connection, last - 1, last)
+        connection.execute(text("SET client_encoding TO 'LATIN1'"))
+        assert not audit_leaves_pg.usable(connection)
+        assert audit_leaves.leaves(connection, last - 1, last) == expected
+        assert expected == [reference_leaf(event, names) for event, names in events_with_persons(connection, last - 1, last)]
