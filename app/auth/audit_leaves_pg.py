@@ -29,7 +29,19 @@ from operator import attrgetter, eq, itemgetter, methodcaller
 from typing import NamedTuple
 
 from psycopg.types.string import ByteaBinaryLoader
-from sqlalchemy import BigInteger, Column, Connection, Table, Text, and_, any_, bindparam, cast, func, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Table,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    func,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 FETCH = 10000

@@ -25,7 +25,6 @@ from app.models.signal import (
 )
 from app.services import idempotency, outbox, persons
 
-
 # A plain INSERT, built once, rather than the ORM's unit of work: intake is the busiest write, and the
 # signal is not changed again in that request.
 INSERT_SIGNAL = insert(Signal.__table__)
