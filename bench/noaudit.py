@@ -1,28 +1,20 @@
 """BENCH ONLY, never deployed: the application with a no-op auditor, to measure what auditing reads costs.
 
-Auditing cannot be switched off in the application (no setting exists, on purpose); this module
-replaces the auditor dependency for the benchmark's comparison run only.
+Auditing cannot be switched off in the application (no setting exists, on purpose); this module,
+imported only by the benchmark's comparison server (its own process), makes the auditor write
+nothing. It patches the class rather than using `app.dependency_overrides`: FastAPI analyses an
+overridden dependency's signature again on every request, which made the unaudited server slower
+than the audited one and the overhead look negative.
 """
 
-from fastapi import Request
-
-from app.auth.audit import Auditor, get_auditor
-from app.auth.principal import CurrentPrincipal
-from app.db import SessionDep
+from app.auth.audit import Auditor
 from app.factory import create_app
 
 
-class NoAuditor(Auditor):
-    def allowed(self, *args, **kwargs) -> None:
-        return None
-
-    def denied(self, *args, **kwargs) -> None:
-        return None
+def _write_nothing(*args, **kwargs) -> None:
+    return None
 
 
-def no_auditor(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Auditor:
-    return NoAuditor(request, session, principal)
-
-
+Auditor.allowed = _write_nothing
+Auditor.denied = _write_nothing
 app = create_app()
-app.dependency_overrides[get_auditor] = no_auditor
