@@ -35,11 +35,11 @@ from app.models.base import utcnow
 from app.models.outbox import WebhookEvent
 
 WEBHOOK_KIND = "webhook"
-# Where a receiver fetches the resource an event is about.
 SUBSCRIPTIONS = Subscription.__table__
 # Two columns, built once: this runs in every intake, where usually nobody subscribed.
 ACTIVE_SUBSCRIPTIONS = select(SUBSCRIPTIONS.c.id, SUBSCRIPTIONS.c.events).where(
     SUBSCRIPTIONS.c.organisation_id == bindparam("organisation_id"), SUBSCRIPTIONS.c.active)
+# Where a receiver fetches the resource an event is about.
 RESOURCE_PATHS = {"signal": "/api/v1/signals", "referral": "/api/v1/referrals", "action": "/api/v1/actions"}
 
 Deliverer = Callable[[Session, OutboxMessage, object], None]
