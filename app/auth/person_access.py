@@ -5,6 +5,7 @@ import hmac
 import unicodedata
 import uuid
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, func, select
@@ -56,20 +57,29 @@ def _lock(session: Session, keys: list[str]) -> None:
         session.execute(statement, {"key": key})
 
 
-def find_match(session: Session, secret: str, municipality_id: uuid.UUID, name: str, date_of_birth: date,
-               bsn: str | None) -> tuple[Person, MatchReason] | None:
+class MatchKeys(NamedTuple):
+    """The keyed hashes a subject is matched by, and stored with when it becomes a new person."""
+
+    name_dob: str
+    bsn: str | None
+
+
+def match_keys(secret: str, name: str, date_of_birth: date, bsn: str | None) -> MatchKeys:
+    return MatchKeys(name_dob_key(secret, name, date_of_birth), None if bsn is None else bsn_key(secret, bsn))
+
+
+def find_match(session: Session, municipality_id: uuid.UUID, keys: MatchKeys) -> tuple[Person, MatchReason] | None:
     """The same person in this municipality: by exact BSN, else by name and date of birth when the
     BSNs do not contradict each other. Locks the keys first, so concurrent intakes match in turn."""
-    by_name = name_dob_key(secret, name, date_of_birth)
-    by_bsn = bsn_key(secret, bsn) if bsn else None
-    _lock(session, [by_name] + ([by_bsn] if by_bsn else []))
-    if by_bsn is not None:
-        person = session.exec(BY_BSN, params={"municipality_id": municipality_id, "key": by_bsn}).first()
+    _lock(session, [keys.name_dob] + ([keys.bsn] if keys.bsn is not None else []))
+    if keys.bsn is not None:
+        person = session.exec(BY_BSN, params={"municipality_id": municipality_id, "key": keys.bsn}).first()
         if person is not None:
             return person, MatchReason.bsn
-    candidates = session.exec(BY_NAME_AND_BIRTH_DATE, params={"municipality_id": municipality_id, "key": by_name})
+    candidates = session.exec(BY_NAME_AND_BIRTH_DATE, params={"municipality_id": municipality_id,
+                                                              "key": keys.name_dob})
     for person in candidates.all():
-        if bsn is None or person.bsn is None:
+        if keys.bsn is None or person.bsn is None:
             return person, MatchReason.name_and_date_of_birth
     return None
 

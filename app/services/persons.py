@@ -16,16 +16,13 @@ INSERT_PERSON = insert(Person.__table__)
 
 def match_or_create(session: Session, secret: str, municipality_id: uuid.UUID, subject: SubjectIn,
                     district: str | None) -> tuple[Person, MatchReason | None]:
-    match = person_access.find_match(session, secret, municipality_id, subject.name, subject.date_of_birth,
-                                     subject.bsn)
+    keys = person_access.match_keys(secret, subject.name, subject.date_of_birth, subject.bsn)
+    match = person_access.find_match(session, municipality_id, keys)
     if match is not None:
         # What the reporter wrote stays on the signal; the person record is not changed by intake.
         return match
     person = Person(
         municipality_id=municipality_id, name=subject.name, date_of_birth=subject.date_of_birth,
-        bsn=subject.bsn, address=subject.address, district=district,
-        bsn_key=person_access.bsn_key(secret, subject.bsn) if subject.bsn else None,
-        name_dob_key=person_access.name_dob_key(secret, subject.name, subject.date_of_birth))
+        bsn=subject.bsn, address=subject.address, district=district, bsn_key=keys.bsn, name_dob_key=keys.name_dob)
     session.execute(INSERT_PERSON, person.model_dump())
     return person, None
-
