@@ -17,14 +17,12 @@ from pathlib import Path
 
 from app.factory import create_app
 from bench import deployment
-
-API = "/api/v1"
+from bench.rows import API, signal_body
 
 
 def _signal_body() -> bytes:
-    return json.dumps({"subject": {"name": f"Persoon {uuid.uuid4().hex[:12]}", "date_of_birth": "1990-01-01"},
-                       "categories": ["other"], "description": "Benchmark.", "observed_at": "2026-11-20T10:00:00Z",
-                       "urgency": "normal", "channel": "in_person"}).encode()
+    """The intake row's request, a new person each time."""
+    return json.dumps(signal_body(f"Bench Persoon {uuid.uuid4().hex[:12]}")).encode()
 
 
 async def _call(app, method: str, path: str, token: str | None = None, body: bytes = b"",

@@ -59,12 +59,18 @@ def _latency(load: Load) -> str:
             f"CPU/req {load.app_cpu_ms:.2f} ms app + {load.db_cpu_ms:.2f} ms db{errors}")
 
 
+def signal_body(name: str) -> dict:
+    """The intake body bench/load.lua sends, for the signals the bench submits from Python."""
+    return {"subject": {"name": name, "date_of_birth": "1990-01-01"},
+            "categories": ["social_isolation", "online_propaganda"], "description": "Trekt zich terug (benchmark).",
+            "observed_at": "2026-11-20T10:00:00Z", "urgency": "normal", "channel": "registration_system",
+            "district": "Centrum"}
+
+
 def _signal(ctx: Context, name: str) -> dict:
-    body = {"subject": {"name": name, "date_of_birth": "1990-01-01"}, "categories": ["other"],
-            "description": "Benchmark.", "observed_at": "2026-11-20T10:00:00Z", "urgency": "normal",
-            "channel": "in_person"}
     headers = {"Authorization": f"Bearer {ctx.token('bench-melder')}"}
-    return httpx.post(f"{ctx.server.url}{API}/signals", json=body, headers=headers).raise_for_status().json()
+    return httpx.post(f"{ctx.server.url}{API}/signals", json=signal_body(name),
+                      headers=headers).raise_for_status().json()
 
 
 def health(ctx: Context) -> list[Row]:
