@@ -9,7 +9,9 @@ import typer
 from sqlmodel import Session
 
 from app import demo
-from app.auth import audit_chain, audit_export, audit_retention, retention
+from app.audit import chain as audit_chain
+from app.audit import export as audit_export
+from app.audit import retention as audit_retention
 from app.auth.passwords import hasher
 from app.config import Settings
 from app.db import make_engine
@@ -17,6 +19,7 @@ from app.loop import repeat
 from app.migrate import upgrade
 from app.models import OrganisationKind, Role, Scope
 from app.openapi import render_openapi
+from app.privacy import retention
 from app.services import accounts, delivery
 
 cli = typer.Typer(help="Casusregister: case registry for the person-centred approach.", no_args_is_help=True)

@@ -6,8 +6,8 @@ import uuid
 import psycopg
 from sqlalchemy import Engine
 
-from app.auth import audit_chain
-from app.auth.audit import LEGAL_BASIS
+from app.audit import chain as audit_chain
+from app.audit.writer import LEGAL_BASIS
 
 # One statement, generated in the database: rows as Auditor writes them for partners reading cases
 # (a list every tenth event, a denial every fiftieth, break-the-glass every 97th), over the last year.

@@ -7,7 +7,7 @@ overridden dependency's signature again on every request, which made the unaudit
 than the audited one and the overhead look negative.
 """
 
-from app.auth.audit import Auditor
+from app.audit.writer import Auditor
 from app.factory import create_app
 
 

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from app.auth import audit_chain
+from app.audit import chain as audit_chain
 from tests.factories import submit
 
 SIGNALS = "/api/v1/signals"
@@ -100,7 +100,7 @@ def test_postgresql_refuses_update_and_delete_on_the_audit_log(client, auth, app
 
 
 def test_verification_in_worker_processes_finds_the_same(client, auth, app, backend, monkeypatch):
-    from app.auth import audit_leaves
+    from app.audit import leaves as audit_leaves
 
     monkeypatch.setattr(audit_leaves, "PARALLEL_MIN_EVENTS", 0)  # on PostgreSQL: one process per core
     make_events(client, auth)

@@ -9,16 +9,17 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.auth import audit_leaves, audit_leaves_pg
-from app.auth.audit import write_event
-from app.auth.audit_chain import events_with_persons, plain
+from app.audit import leaves as audit_leaves
+from app.audit import leaves_pg as audit_leaves_pg
+from app.audit.chain import events_with_persons, plain
+from app.audit.writer import write_event
 from app.models import AuditEvent
 
 AWKWARD = 'q" b\\ t\t n\n r\r \x07 \x7f é 💥 \u2028 \ufeff \x1f'
 
 
 def reference_leaf(event: dict, persons: list[str]) -> bytes:
-    """The definition of a leaf (see app/auth/audit_leaves.py), computed the slow, obvious way."""
+    """The definition of a leaf (see app/audit/leaves.py), computed the slow, obvious way."""
     document = {key: plain(value) for key, value in event.items()} | {"persons": persons}
     encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     return hashlib.sha256(b"\x00" + encoded).digest()

@@ -8,8 +8,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
-from app.auth import audit_retention
-from app.auth.audit import write_event
+from app.audit import retention as audit_retention
+from app.audit.writer import write_event
 from app.models import AuditEvent
 from app.models.base import utcnow
 from tests.test_audit_chain import seal_all, tamper, verify

@@ -118,7 +118,7 @@ def test_audit_seal_loop_stops_at_sigterm_without_waiting_out_the_pause(env, mon
     import signal
     import time
 
-    from app.auth import audit_chain
+    from app.audit import chain as audit_chain
 
     env.setenv("AUDIT_SEAL_MARGIN_SECONDS", "0")
     assert run("migrate").exit_code == 0 and run("seed-demo").exit_code == 0

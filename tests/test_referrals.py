@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from app.auth import retention
 from app.models import AuditEvent, AuditEventPerson, Referral, ReferralItem
+from app.privacy import retention
 from tests.factories import VALID_BSN
 from tests.referral_helpers import (
     API,

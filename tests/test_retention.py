@@ -5,7 +5,6 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlmodel import Session, func, select
 
-from app.auth import retention
 from app.models import (
     Action,
     AgendaItem,
@@ -19,6 +18,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.outbox import MessageStatus
+from app.privacy import retention
 from tests.case_helpers import API, new_case
 from tests.factories import submit
 from tests.meeting_helpers import plan

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.services.suppression import suppress, suppress_total
+from app.privacy.suppression import suppress, suppress_total
 from tests.case_helpers import new_case
 from tests.factories import submit
 from tests.meeting_helpers import plan, set_status

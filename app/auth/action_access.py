@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 from sqlmodel import select
 
-from app.auth.audit import Auditor, AuditorDep
+from app.audit.writer import Auditor, AuditorDep
 from app.auth.case_access import (
     ACTIVITY,
     CaseAccess,

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from app.auth.audit import Auditor
+from app.audit.writer import Auditor
 from app.auth.principal import forbidden
 from app.errors import not_found
 from app.models import AuditEvent, AuditEventPerson, Organisation, Person, Role

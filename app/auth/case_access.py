@@ -8,7 +8,7 @@ from fastapi import Depends, Path
 from sqlalchemy import and_, exists, false, or_
 from sqlmodel import Session, select
 
-from app.auth.audit import Auditor, AuditorDep
+from app.audit.writer import Auditor, AuditorDep
 from app.auth.principal import Principal, forbidden
 from app.errors import ApiError, not_found
 from app.models import (

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 from sqlmodel import select
 
-from app.auth.audit import Auditor, AuditorDep
+from app.audit.writer import Auditor, AuditorDep
 from app.auth.principal import Principal, forbidden
 from app.errors import not_found
 from app.models import EmergencyAccess, Role

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import or_
 from sqlmodel import select
 
-from app.auth.audit import Auditor
+from app.audit.writer import Auditor
 from app.auth.case_access import ACTIVITY, CaseAccess
 from app.auth.principal import forbidden
 from app.errors import not_found

@@ -10,7 +10,7 @@ from sqlalchemy import exists, false, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from app.auth.audit import Auditor, AuditorDep
+from app.audit.writer import Auditor, AuditorDep
 from app.auth.case_access import ACTIVITY
 from app.auth.principal import Principal, forbidden
 from app.errors import ApiError, not_found

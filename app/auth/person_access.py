@@ -10,7 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam
 from sqlmodel import Session, func, select
 
-from app.auth.audit import Auditor
+from app.audit.writer import Auditor
 from app.auth.principal import forbidden
 from app.db import DIALECT_INSERTS, dialect_name
 from app.models import Case, MatchLock, Person, Signal

@@ -9,7 +9,7 @@ from fastapi import Depends, Path
 from sqlalchemy import and_, exists, false, or_
 from sqlmodel import Session, select
 
-from app.auth.audit import LEGAL_BASIS, Auditor, AuditorDep, write_event
+from app.audit.writer import LEGAL_BASIS, Auditor, AuditorDep, write_event
 from app.auth.case_access import CaseAccess
 from app.auth.principal import Principal, forbidden
 from app.errors import ApiError, not_found

@@ -8,8 +8,8 @@ from fastapi import Depends, Path
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
+from app.audit.writer import AuditorDep
 from app.auth import person_access
-from app.auth.audit import AuditorDep
 from app.auth.case_access import chaired_case_ids
 from app.auth.principal import Principal, forbidden
 from app.errors import not_found

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from app.audit.writer import AuditorDep
 from app.auth.action_access import (
     ActionCase,
     ChangeableAction,
@@ -11,7 +12,6 @@ from app.auth.action_access import (
     assigned_actions,
     case_actions,
 )
-from app.auth.audit import AuditorDep
 from app.auth.case_access import ReadableCase
 from app.db import SessionDep
 from app.models.action import ActionCreate, ActionStatus, ActionUpdate, ActionView

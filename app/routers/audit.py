@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.auth.audit import AuditorDep
+from app.audit.writer import AuditorDep
 from app.auth.audit_access import AuditFilter, access_report, list_events
 from app.models.audit import AccessReport, AuditEventView, Outcome
 from app.pagination import Page, PageDep, encode_cursor

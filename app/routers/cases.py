@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from app.auth.audit import AuditorDep
+from app.audit.writer import AuditorDep
 from app.auth.case_access import (
     CaseAccess,
     ManagedCase,

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.auth.audit import AuditorDep
+from app.audit.writer import AuditorDep
 from app.auth.emergency_access import ReviewableEmergencyAccess, list_emergency_accesses
 from app.db import SessionDep
 from app.models.emergency import EmergencyAccessView, Review, ReviewStatus

@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from app.auth.audit import AuditorDep
+from app.audit.writer import AuditorDep
 from app.auth.case_access import ContributableCase, ReadableCase, case_members
 from app.auth.item_access import (
     correctable_item,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from app.auth.audit import AuditorDep
+from app.audit.writer import AuditorDep
 from app.auth.case_access import ManagedCase
 from app.auth.meeting_access import (
     MeetingAccess,

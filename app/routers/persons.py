@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request
 
-from app.auth.audit import AuditorDep
+from app.audit.writer import AuditorDep
 from app.auth.person_access import candidates
 from app.models.matching import PersonCandidates, PersonSearch
 

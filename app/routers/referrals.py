@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from app.auth.audit import AuditorDep
+from app.audit.writer import AuditorDep
 from app.auth.referral_access import (
     ChangeableReferral,
     ReadableReferral,

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from app.auth.audit import AuditorDep
+from app.audit.writer import AuditorDep
 from app.auth.signal_access import ReadableSignal, list_signals
 from app.db import SessionDep
 from app.models.signal import SignalCreate, SignalStatus, SignalView

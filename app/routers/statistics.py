@@ -5,10 +5,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from app.auth.audit import AuditorDep
-from app.auth.statistics import compute
+from app.audit.writer import AuditorDep
 from app.errors import ApiError
 from app.models.statistics import Statistics
+from app.privacy.statistics import compute
 
 router = APIRouter(prefix="/statistics", tags=["statistics"])
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request, Response
 
-from app.auth.audit import AuditorDep
+from app.audit.writer import AuditorDep
 from app.auth.subscription_access import (
     OwnDelivery,
     OwnSubscription,

@@ -5,8 +5,8 @@ from datetime import date
 
 from sqlmodel import Session
 
+from app.audit.writer import Auditor
 from app.auth.action_access import ActionAccess, replayed_action
-from app.auth.audit import Auditor
 from app.auth.case_access import ACTIVITY, CaseAccess, case_members
 from app.auth.meeting_access import agenda_item_of_case
 from app.errors import ApiError

@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from app.auth.audit import Auditor
+from app.audit.writer import Auditor
 from app.auth.case_access import ACTIVITY, CaseAccess, load_case
 from app.auth.meeting_access import (
     AgendaData,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlmodel import Session
 
-from app.auth.audit import Auditor
+from app.audit.writer import Auditor
 from app.auth.case_access import ACTIVITY, CaseAccess
 from app.db import upsert_insert
 from app.errors import ApiError

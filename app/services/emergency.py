@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from app.auth.audit import Auditor
+from app.audit.writer import Auditor
 from app.auth.case_access import can_read_case
 from app.errors import ApiError
 from app.models import Case, EmergencyAccess, Person

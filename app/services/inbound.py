@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.auth.audit import Auditor
+from app.audit.writer import Auditor
 from app.auth.principal import forbidden
 from app.auth.referral_access import ACTIVITY
 from app.errors import ApiError

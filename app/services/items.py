@@ -4,7 +4,7 @@ import uuid
 
 from sqlmodel import Session
 
-from app.auth.audit import Auditor
+from app.audit.writer import Auditor
 from app.auth.case_access import ACTIVITY, CaseAccess
 from app.errors import ApiError
 from app.models import InformationItem, ItemShare

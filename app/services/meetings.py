@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlmodel import Session
 
-from app.auth.audit import Auditor
+from app.audit.writer import Auditor
 from app.auth.case_access import ACTIVITY
 from app.auth.meeting_access import MeetingAccess
 from app.errors import ApiError

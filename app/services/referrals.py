@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from app.audit.writer import Auditor
 from app.auth import referral_access
-from app.auth.audit import Auditor
 from app.auth.case_access import CaseAccess, managed_case
 from app.auth.principal import forbidden
 from app.auth.referral_access import ACTIVITY, ReferralAccess

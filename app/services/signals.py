@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from app.auth.audit import Auditor
+from app.audit.writer import Auditor
 from app.auth.principal import forbidden
 from app.auth.signal_access import SignalAccess
 from app.models import Signal

@@ -2,7 +2,7 @@
 
 from sqlmodel import Session
 
-from app.auth.audit import Auditor
+from app.audit.writer import Auditor
 from app.auth.subscription_access import ACTIVITY, require_manager
 from app.config import Settings
 from app.errors import ApiError

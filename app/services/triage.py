@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import model_validator
 from sqlmodel import Session, SQLModel
 
-from app.auth.audit import Auditor
+from app.audit.writer import Auditor
 from app.auth.case_access import load_case
 from app.auth.principal import forbidden
 from app.auth.signal_access import SignalAccess

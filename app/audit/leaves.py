@@ -41,7 +41,7 @@ from sqlalchemy import (
     select,
 )
 
-from app.auth import audit_leaves_pg
+from app.audit import leaves_pg as audit_leaves_pg
 from app.models import AuditEvent, AuditEventPerson
 
 EVENTS = AuditEvent.__table__

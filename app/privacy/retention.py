@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlmodel import Session
 
-from app.auth.audit import write_system_event
+from app.audit.writer import write_system_event
 from app.config import Settings
 from app.models import (
     Action,

@@ -6,12 +6,12 @@ from datetime import datetime
 
 from sqlmodel import Session, func, select
 
-from app.auth.audit import Auditor
+from app.audit.writer import Auditor
 from app.auth.principal import forbidden
 from app.models import AgendaItem, Case, Meeting, Role, Signal
 from app.models.audit import Operation
 from app.models.statistics import Breakdown, Statistics
-from app.services.suppression import suppress, suppress_total
+from app.privacy.suppression import suppress, suppress_total
 
 ACTIVITY = "statistics"
 

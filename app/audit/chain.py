@@ -17,8 +17,8 @@ from itertools import groupby
 
 from sqlalchemy import Connection, func, select
 
-from app.auth import audit_leaves
-from app.auth.audit_leaves import Batch, merkle_root
+from app.audit import leaves as audit_leaves
+from app.audit.leaves import Batch, merkle_root
 from app.models import AuditAnchor, AuditEvent, AuditEventPerson, AuditSeal
 from app.models.base import utcnow
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select
 from sqlmodel import Session
 
-from app.auth.audit import write_system_event
-from app.auth.audit_chain import EVENTS, events_with_persons, plain
+from app.audit.chain import EVENTS, events_with_persons, plain
+from app.audit.writer import write_system_event
 
 
 def export_lines(connection: Connection, since: datetime, until: datetime) -> Iterator[str]:

@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, delete, func, select, text
 from sqlmodel import Session
 
-from app.auth.audit import write_system_event
-from app.auth.audit_chain import (
+from app.audit.chain import (
     ANCHORS,
     EVENTS,
     GENESIS,
@@ -24,6 +23,7 @@ from app.auth.audit_chain import (
     anchor_hash,
     latest_anchor,
 )
+from app.audit.writer import write_system_event
 from app.config import Settings
 from app.models.base import utcnow
 

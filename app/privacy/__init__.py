@@ -1,0 +1,1 @@
+"""The privacy officer's tools: erasure after the retention periods, statistics, access reports."""
