@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     demo_mode: bool = False
     demo_password: str = "demo"
     database_url: str = "sqlite:///./data/casusregister.db"
+    # PostgreSQL: the role that owns the tables, for migrations and the audit log's own retention (the
+    # only deletion from it). DATABASE_URL is then the application's role, which owns no table.
+    owner_database_url: str | None = None
+    # The application's role, granted what it needs after every migration (PostgreSQL).
+    database_app_role: str | None = None
     data_dir: Path = Path("./data")
     migrations_dir: Path = REPO_ROOT / "migrations"
 
@@ -41,6 +46,10 @@ class Settings(BaseSettings):
     person_match_key: str = DEMO_MATCH_KEY
 
     emergency_access_hours: int = Field(default=8, ge=1, le=72)
+    # The chair's access to the cases on an agenda: it opens when the agenda of a meeting that starts
+    # within AGENDA_HORIZON_DAYS is built, and closes CHAIR_ACCESS_DAYS_AFTER_CLOSE days after the meeting closes.
+    agenda_horizon_days: int = Field(default=21, ge=1, le=90)
+    chair_access_days_after_close: int = Field(default=7, ge=0, le=60)
     # Retention (days): signals closed with no further action, counted from triage; closed cases,
     # counted from closure. Erasure removes them with everything that hangs on them.
     retention_no_action_signal_days: int = Field(default=365, ge=1)

@@ -7,29 +7,30 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session
 
 from app.audit import leaves as audit_leaves
 from app.audit import leaves_pg as audit_leaves_pg
 from app.audit.chain import events_with_persons, plain
 from app.audit.writer import write_event
 from app.models import AuditEvent
+from tests.db import inspect_connection, inspect_db
 
 AWKWARD = 'q" b\\ t\t n\n r\r \x07 \x7f é 💥 \u2028 \ufeff \x1f'
 
 
 def reference_leaf(event: dict, persons: list[str]) -> bytes:
     """The definition of a leaf (see app/audit/leaves.py), computed the slow, obvious way."""
-    document = {key: plain(value) for key, value in event.items()} | {"persons": persons}
+    document = {key: plain(value) for key, value in event.items()
+                if not (key in audit_leaves.LATER_COLUMNS and value is None)} | {"persons": persons}
     encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     return hashlib.sha256(b"\x00" + encoded).digest()
 
 
 def test_leaves_equal_the_canonical_json_encoding(client, app):
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         write_event(session, AuditEvent(
             trace_id=AWKWARD, actor_kind="user", actor_id=None, actor_name=AWKWARD, organisation_id=uuid.uuid4(),
-            roles="coordinator,privacy_officer", on_behalf_of=AWKWARD, operation="read", resource_type="case",
+            municipality_id=uuid.uuid4(), roles="coordinator,privacy_officer", on_behalf_of=AWKWARD, operation="read", resource_type="case",
             resource_id="Z-2026-0001", outcome="allowed", processing_activity="case-management",
             legal_basis=AWKWARD, client_address="::1",
             occurred_at=datetime(2026, 3, 29, 1, 30, 0, tzinfo=UTC),  # no microseconds: isoformat drops them
@@ -38,7 +39,7 @@ def test_leaves_equal_the_canonical_json_encoding(client, app):
         write_event(session, AuditEvent(trace_id="t", actor_kind="system", operation="erase",
                                         resource_type="retention", outcome="allowed", processing_activity="x"), [])
         session.commit()
-    with app.state.engine.connect() as connection:
+    with inspect_connection(app) as connection:
         last = connection.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
         expected = [reference_leaf(event, persons) for event, persons in events_with_persons(connection, 0, last)]
         assert len(expected) == 2
@@ -61,7 +62,8 @@ def _strange_event(i: int) -> AuditEvent:
     moment = datetime(2026, 1, 2, 3, 4, 5, [0, 1, 500000, 999999][i % 4], tzinfo=UTC)
     return AuditEvent(
         trace_id=value, actor_kind=value[:10], actor_id=optional, actor_name=optional,
-        organisation_id=None if i % 2 else uuid.uuid4(), roles=optional, on_behalf_of=optional,
+        organisation_id=None if i % 2 else uuid.uuid4(), municipality_id=None if i % 5 < 2 else uuid.uuid4(),
+        roles=optional, on_behalf_of=optional,
         operation=value[:20], resource_type=value[:40], resource_id=optional, outcome=value[:10],
         processing_activity=value, legal_basis=optional, client_address=optional, occurred_at=moment,
         detail=DETAILS[i % len(DETAILS)])
@@ -70,18 +72,18 @@ def _strange_event(i: int) -> AuditEvent:
 def test_both_paths_equal_the_canonical_json_encoding_on_awkward_values(client, app):
     """On PostgreSQL `leaves` takes the template path; `reference_leaves` is the generated encoder."""
     persons = [[], ["P-one"], ["P-b", "P-a", "P-" + STRANGE[0] + STRANGE[1]], ["P-\x01", "P-💥"]]
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         for i in range(3 * len(STRANGE)):
             write_event(session, _strange_event(i), persons[i % len(persons)])
         session.commit()
-    with app.state.engine.begin() as connection:
+    with inspect_connection(app, write=True) as connection:
         # Stored JSON text as another writer may leave it: spacing, escapes, duplicate keys, numbers.
         connection.execute(text(
             "INSERT INTO audit_events (event_id, occurred_at, trace_id, actor_kind, operation, resource_type, outcome, "
             "processing_activity, detail) VALUES (:id, :at, 't', 'user', 'read', 'case', 'allowed', 'x', :detail)"),
             {"id": str(uuid.uuid4()), "at": datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC),
              "detail": '{ "b" : "caf\\u00e9", "a":[1, 2.50, 1E2, -0], "a" : "last" , "c":"\\"\\u0001"}'})
-    with app.state.engine.connect() as connection:
+    with inspect_connection(app) as connection:
         last = connection.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
         expected = [reference_leaf(event, names) for event, names in events_with_persons(connection, 0, last)]
         assert len(expected) == 3 * len(STRANGE) + 1
@@ -94,14 +96,33 @@ def test_postgresql_reads_another_client_encoding_through_the_reference(client, 
     """The template path hashes text as it arrives, so it runs only when that is UTF-8."""
     if backend != "postgresql":
         pytest.skip("client encodings are PostgreSQL's")
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         write_event(session, AuditEvent(trace_id="café", actor_kind="user", operation="read", resource_type="case",
                                         outcome="allowed", processing_activity="é", detail={"é": "ß"}), ["P-ß"])
         session.commit()
-    with app.state.engine.connect() as connection:
+    with inspect_connection(app) as connection:
         last = connection.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
         expected = audit_leaves.leaves(connection, last - 1, last)
         connection.execute(text("SET client_encoding TO 'LATIN1'"))
         assert not audit_leaves_pg.usable(connection)
         assert audit_leaves.leaves(connection, last - 1, last) == expected
         assert expected == [reference_leaf(event, names) for event, names in events_with_persons(connection, last - 1, last)]
+
+
+def test_a_later_column_left_unset_keeps_the_leaf_of_an_event_written_before_it(client, app):
+    """Events sealed before `municipality_id` existed must keep their leaf; setting it changes the leaf."""
+    event = AuditEvent(trace_id="t", actor_kind="user", operation="read", resource_type="case", outcome="allowed",
+                       processing_activity="x", occurred_at=datetime(2026, 1, 1, tzinfo=UTC))
+    with inspect_db(app) as session:
+        write_event(session, event, ["P-a"])
+        tenanted = event.model_copy(update={"seq": None, "event_id": uuid.uuid4(), "municipality_id": uuid.uuid4()})
+        write_event(session, tenanted, ["P-a"])
+        session.commit()
+    with inspect_connection(app) as connection:
+        last = connection.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
+        [before, after] = list(events_with_persons(connection, last - 2, last))
+        document = {k: plain(v) for k, v in before[0].items() if k != "municipality_id"} | {"persons": ["P-a"]}
+        encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        leaves = audit_leaves.leaves(connection, last - 2, last)
+        assert leaves[0] == hashlib.sha256(b"\x00" + encoded).digest()
+        assert leaves[1] == reference_leaf(*after) != reference_leaf(after[0] | {"municipality_id": None}, after[1])

@@ -5,7 +5,9 @@ A leaf is sha256(0x00 || document) (RFC 6962 leaf prefix), the document being
     json.dumps({every column of the event} | {"persons": sorted pseudonyms}, sort_keys=True,
                separators=(",", ":"), ensure_ascii=False)
 
-with datetimes as UTC ISO 8601 and UUIDs as text. Going through a dict and json.dumps per event
+with datetimes as UTC ISO 8601 and UUIDs as text. A column added after events were first sealed
+(LATER_COLUMNS) is in the document only when set: the events sealed before it existed keep their
+leaves, and setting or clearing it on any event changes that event's leaf. Going through a dict and json.dumps per event
 costs several times more than reading the row, so the encoder is generated once from the table's
 columns: one string join per event, with the same C string escaper json.dumps uses. Generated from the
 columns, a column added later is hashed too; a column of a type it does not know stops the import
@@ -42,12 +44,15 @@ from sqlalchemy import (
 )
 
 from app.audit import leaves_pg as audit_leaves_pg
+from app.auth import tenancy
 from app.models import AuditEvent, AuditEventPerson
 
 EVENTS = AuditEvent.__table__
 PERSONS = AuditEventPerson.__table__
 COLUMNS = sorted(EVENTS.columns, key=lambda column: column.name)
 SEQ = [column.name for column in COLUMNS].index("seq")
+# Columns added to audit_events after events were first sealed, in the order they were added.
+LATER_COLUMNS = frozenset({"municipality_id"})
 # Below this many sealed events, starting worker processes costs more than it saves.
 PARALLEL_MIN_EVENTS = 200_000
 
@@ -78,11 +83,13 @@ def _generate_leaf():
     fields = [(column.name, _kind(column), index) for index, column in enumerate(COLUMNS)] + [("persons", "", None)]
     parts = []
     for position, (name, kind, index) in enumerate(sorted(fields)):
+        key = repr(("{" if position == 0 else ",") + encode_basestring(name) + ":")
         if name == "persons":
-            value = "'[' + ','.join(map(_string, persons)) + ']'"
+            parts += [key, "'[' + ','.join(map(_string, persons)) + ']'"]
+        elif name in LATER_COLUMNS:  # never the first key: "actor_id" sorts before every later column
+            parts.append(f"('' if v{index} is None else {key} + {_VALUE[kind].format(v=f'v{index}')})")
         else:  # every column may be null here: a NOT NULL the database does not enforce must not crash verify
-            value = f"('null' if v{index} is None else {_VALUE[kind].format(v=f'v{index}')})"
-        parts += [repr(("{" if position == 0 else ",") + encode_basestring(name) + ":"), value]
+            parts += [key, f"('null' if v{index} is None else {_VALUE[kind].format(v=f'v{index}')})"]
     unpack = ", ".join(f"v{index}" for index in range(len(COLUMNS)))
     source = (f"def leaf(row, persons):\n    {unpack}, = row\n"
               f"    return _sha256(b'\\x00' + ''.join(({', '.join(parts)}, '}}')).encode()).digest()\n")
@@ -93,7 +100,7 @@ def _generate_leaf():
 
 
 leaf = _generate_leaf()
-_postgresql = audit_leaves_pg.Leaves(EVENTS, PERSONS, COLUMNS, _kind, _json)
+_postgresql = audit_leaves_pg.Leaves(EVENTS, PERSONS, COLUMNS, _kind, _json, LATER_COLUMNS)
 
 
 def _raw(column):
@@ -220,4 +227,5 @@ def _start_worker(url: str) -> None:
 
 def _batch_in_worker(span: tuple[int, int]) -> Batch:
     with _worker_engine.connect() as connection:
+        tenancy.apply(connection, tenancy.ALL)
         return batch(connection, *span)

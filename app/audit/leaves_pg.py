@@ -102,8 +102,8 @@ class Leaves:
     """Computes leaves for one table layout; `kind` and `canonical_json` are the reference's own."""
 
     def __init__(self, events: Table, persons: Table, columns: list[Column], kind: Callable[[Column], str],
-                 canonical_json: Callable[[str], str]):
-        self.events, self.persons, self.canonical_json = events, persons, canonical_json
+                 canonical_json: Callable[[str], str], later: frozenset[str]):
+        self.events, self.persons, self.canonical_json, self.later = events, persons, canonical_json, later
         fields = sorted([(c.name, kind(c), c) for c in columns] + [("persons", "persons", persons.c.pseudonym)],
                         key=lambda field: field[0])
         self.names = [name for name, _, _ in fields]
@@ -143,6 +143,9 @@ class Leaves:
         """The template with a marker for each JSON column, built once per shape."""
         parts = []
         for i, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)):
+            if i in nulls and name in self.later:  # a later column is left out when NULL, key and all
+                parts.append("%.0a")
+                continue
             if i in nulls:  # %.0a consumes the None and writes nothing
                 value = ("[]" if kind == "persons" else "null") + "%.0a"
             elif kind == "persons":

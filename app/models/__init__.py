@@ -15,7 +15,7 @@ from app.models.meeting import (
     Meeting,
     MeetingAttendee,
 )
-from app.models.organisation import Organisation, OrganisationKind
+from app.models.organisation import Organisation, OrganisationKind, OrganisationNetwork
 from app.models.outbox import OutboxMessage, Subscription
 from app.models.person import MatchLock, Person
 from app.models.referral import ExternalEndpoint, Referral, ReferralItem
@@ -46,6 +46,7 @@ __all__ = [
     "MatchLock",
     "Organisation",
     "OrganisationKind",
+    "OrganisationNetwork",
     "OutboxMessage",
     "Person",
     "Referral",

@@ -36,6 +36,8 @@ class Action(SQLModel, table=True):
     created_at: datetime = created_at_field()
     closed_by: uuid.UUID | None = None
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Bumped on every change; the ETag is derived from it.
+    version: int = 1
 
 
 class ActionCreate(SQLModel):

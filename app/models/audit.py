@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
@@ -34,6 +34,7 @@ class Outcome(StrEnum):
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_municipality_occurred", "municipality_id", "occurred_at", "event_id"),)
 
     # Monotonic sequence: the order in which events were written.
     seq: int | None = Field(default=None, sa_column=Column(AuditId, primary_key=True, autoincrement=True))
@@ -44,6 +45,9 @@ class AuditEvent(SQLModel, table=True):
     actor_id: str | None = Field(default=None, max_length=64, index=True)
     actor_name: str | None = Field(default=None, max_length=100)
     organisation_id: uuid.UUID | None = Field(default=None, index=True)
+    # The municipality whose data the event concerns (the tenant); None for work on the registry as a
+    # whole (retention, export) and for events written before tenancy was recorded.
+    municipality_id: uuid.UUID | None = Field(default=None)
     roles: str | None = Field(default=None, max_length=200)
     on_behalf_of: str | None = Field(default=None, max_length=200)
     operation: str = Field(max_length=20)
@@ -115,6 +119,7 @@ class AuditEventView(SQLModel):
     actor_id: str | None
     actor_name: str | None
     organisation_id: uuid.UUID | None
+    municipality_id: uuid.UUID | None
     roles: str | None
     operation: str
     resource_type: str

@@ -19,5 +19,7 @@ class IdempotencyRecord(SQLModel, table=True):
     request_hash: str = Field(max_length=64)
     status_code: int
     resource_id: uuid.UUID | None = None
+    # The municipality whose data the stored answer holds (the tenant of the row).
+    municipality_id: uuid.UUID | None = None
     response_body: dict = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = created_at_field()

@@ -22,6 +22,10 @@ class Role(StrEnum):
 
 class Scope(StrEnum):
     signals_create = "signals:create"
+    # A municipality's own case system reads the signals of that municipality.
+    signals_read = "signals:read"
+    # A partner's system reads the actions its organisation owns.
+    actions_read = "actions:read"
     referrals_send = "referrals:send"
     referrals_receive = "referrals:receive"
     webhooks_manage = "webhooks:manage"

@@ -38,6 +38,17 @@ class Organisation(OrganisationBase, table=True):
     created_at: datetime = created_at_field()
 
 
+class OrganisationNetwork(SQLModel, table=True):
+    """A further municipality whose network an organisation serves, besides its own (`municipality_id`):
+    a regional police unit, probation or an expert pool works for several municipalities, and reaches
+    each one's data only through its memberships, referrals and actions there."""
+
+    __tablename__ = "organisation_networks"
+
+    organisation_id: uuid.UUID = Field(foreign_key="organisations.id", primary_key=True)
+    municipality_id: uuid.UUID = Field(foreign_key="organisations.id", primary_key=True)
+
+
 class OrganisationPublic(OrganisationBase):
     id: uuid.UUID
     municipality_id: uuid.UUID | None

@@ -146,6 +146,9 @@ class SignalCreate(SQLModel):
     urgency: Urgency = Urgency.normal
     channel: Channel
     district: Text100 | None = None
+    municipality_id: uuid.UUID | None = Field(default=None, description=(
+        "The municipality the signal is for, when your organisation works in several; "
+        "by default your organisation's own"))
 
     @field_validator("categories")
     @classmethod
