@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
 from app import demo
 from app.audit import chain as audit_chain
@@ -14,7 +13,7 @@ from app.audit import export as audit_export
 from app.audit import retention as audit_retention
 from app.auth.passwords import hasher
 from app.config import Settings
-from app.db import make_engine
+from app.db import Session, make_engine
 from app.loop import repeat
 from app.migrate import upgrade
 from app.models import OrganisationKind, Role, Scope
@@ -49,7 +48,7 @@ def _hasher(settings: Settings):
 def migrate() -> None:
     """Bring the database schema up to date (Alembic)."""
     settings = _settings()
-    upgrade(settings, make_engine(settings))
+    upgrade(settings, make_engine(settings, owner=True))
     typer.echo("database schema is up to date")
 
 
@@ -188,15 +187,7 @@ def audit_export_command(since: datetime, until: datetime,
     """Write the events of [SINCE, UNTIL) as JSON Lines (UTC unless an offset is given); audited."""
     since, until = (d if d.tzinfo else d.replace(tzinfo=UTC) for d in (since, until))
     settings = _settings()
-    engine = make_engine(settings)
-    count = 0
-    with engine.connect() as connection:
-        for line in audit_export.export_lines(connection, since, until):
-            output.write(line + "\n")
-            count += 1
-    with Session(engine) as session:
-        audit_export.record_export(session, operator, since, until, count)
-        session.commit()
+    count = audit_export.export(make_engine(settings), since, until, lambda line: output.write(line + "\n"), operator)
     typer.echo(f"exported {count} events", err=True)
 
 
@@ -222,9 +213,10 @@ def retention_run(operator: Annotated[str, typer.Option(help="Who runs it, for t
 def audit_purge(operator: Annotated[str, typer.Option(help="Who runs it, for the audit log")],
                 dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, remove nothing")] = False,
                 loop: Annotated[int, typer.Option(help=LOOP_HELP)] = 0) -> None:
-    """Remove whole sealed batches of audit events older than RETENTION_AUDIT_DAYS; audited, anchored."""
+    """Remove whole sealed batches of audit events older than RETENTION_AUDIT_DAYS; audited, anchored.
+    Connects as the owner of the tables (OWNER_DATABASE_URL): the application's role may not delete them."""
     settings = _settings()
-    engine = make_engine(settings)
+    engine = make_engine(settings, owner=True)
 
     def purge_once() -> None:
         with Session(engine) as session:

@@ -8,9 +8,19 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session as SQLModelSession
 
+from app.auth import guard
 from app.config import Settings
+
+
+class Session(SQLModelSession):
+    """A session whose unit of work may write the objects it holds to the tables with personal data:
+    flushing writes back what a policy loaded or a service built, and reads nothing (app.auth.guard)."""
+
+    def flush(self, objects=None) -> None:
+        with guard.access("unit of work"):
+            super().flush(objects)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -23,17 +33,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(settings: Settings) -> Engine:
-    """SQL parameters are hidden from error messages: they are personal data."""
-    if settings.is_sqlite:
-        path = settings.database_url.removeprefix("sqlite:///")
+def make_engine(settings: Settings, owner: bool = False) -> Engine:
+    """SQL parameters are hidden from error messages: they are personal data. `owner`: connect as the
+    role that owns the tables (OWNER_DATABASE_URL), for migrations and the audit log's own retention."""
+    url = (settings.owner_database_url or settings.database_url) if owner else settings.database_url
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(settings.database_url, connect_args={"check_same_thread": False}, hide_parameters=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                         hide_parameters=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+    guard.install(engine)
+    return engine
 
 
 DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from sqlmodel import Session, func, select
 
+from app.auth import tenancy
 from app.models import (
     Meeting,
     MeetingAttendee,
@@ -62,6 +63,13 @@ def seed(session: Session, hasher: PasswordHasher, password: str) -> bool:
         raise RealDataPresent("the database holds organisations or users that are not demo data")
     if session.exec(select(func.count()).select_from(Organisation)).one():
         return False
+    with tenancy.maintenance("demo data", session):
+        _seed(session, hasher, password)
+        session.flush()
+    return True
+
+
+def _seed(session: Session, hasher: PasswordHasher, password: str) -> None:
     by_code: dict[str, Organisation] = {}
     for name, kind, code in ORGANISATIONS:
         by_code[code] = accounts.create_organisation(session, name, kind, code, by_code.get("UTR"))
@@ -70,7 +78,6 @@ def seed(session: Session, hasher: PasswordHasher, password: str) -> bool:
     client_id, code, scopes = CLIENT
     accounts.create_client(session, hasher, client_id, by_code[code], scopes, secret=password)
     _plan_weekly_conference(session, by_code)
-    return True
 
 
 def _plan_weekly_conference(session: Session, by_code: dict[str, Organisation]) -> None:

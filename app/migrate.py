@@ -1,10 +1,16 @@
-"""Running the Alembic migrations from the application (CLI, tests, demo)."""
+"""Running the Alembic migrations from the application (CLI, tests, demo), then granting the
+application's database role what it needs."""
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
+from app.auth import guard, tenancy
 from app.config import Settings
+
+# The audit log is append-only for the application: it reads and adds, never changes or removes
+# (the audit log's own retention runs as the owner). Every other table it may change.
+APPEND_ONLY = ("audit_events", "audit_event_persons", "audit_seals", "audit_anchors")
 
 
 def alembic_config(settings: Settings) -> Config:
@@ -15,6 +21,21 @@ def alembic_config(settings: Settings) -> Config:
 
 def upgrade(settings: Settings, engine: Engine, revision: str = "head") -> None:
     config = alembic_config(settings)
-    with engine.begin() as connection:
+    with engine.begin() as connection, guard.access("migration"):
+        tenancy.apply(connection, tenancy.ALL)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        if settings.database_app_role and connection.dialect.name == "postgresql":
+            grant(connection, settings.database_app_role)
+
+
+def grant(connection: Connection, role: str) -> None:
+    """What the application's role (which owns no table) may do, on every table there is now."""
+    quoted = connection.dialect.identifier_preparer.quote(role)
+    tables = connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                                     "AND tablename <> 'alembic_version'")).scalars()
+    for table in tables:
+        rights = "SELECT, INSERT" if table in APPEND_ONLY else "SELECT, INSERT, UPDATE, DELETE"
+        connection.execute(text(f'GRANT {rights} ON TABLE "{table}" TO {quoted}'))
+    connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
+    connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))

@@ -26,11 +26,11 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
-from sqlmodel import Session
 
 from app.services import delivery
 from tests.conftest import MUTABLE_TABLES
-from tests.factories import arnhem_coordinator, signal_body
+from tests.db import inspect_db
+from tests.factories import arnhem_coordinator, signal_body, with_etag
 from tests.meeting_helpers import user_id
 from tests.referral_helpers import inbound_body, link_arnhem
 
@@ -129,7 +129,8 @@ class World:
                                      json={"case_id": self.keys[case]["id"]}, headers=runner), 201)
         if closed:
             for status in ("in_progress", "closed"):
-                ok(self.client.patch(f"{API}/meetings/{meeting}", json={"status": status}, headers=runner), 200)
+                url = f"{API}/meetings/{meeting}"
+                ok(self.client.patch(url, json={"status": status}, headers=with_etag(self.client, runner, url)), 200)
         return {"id": meeting, "item_id": agenda["items"][0]["id"], "case_id": self.keys["K"]["id"]}
 
     def action(self, case: str, owner: str) -> dict[str, str]:
@@ -158,12 +159,15 @@ class World:
         return {"id": referral, "pool": "yes" if name == "rD" else ""}
 
     def subscription(self, where: str) -> dict[str, str]:
-        """A subscription of Utrecht (U) or Arnhem (A) to signal.received, with one delivery the worker
-        gave up on (dead): only delivered and dead ones can be redelivered."""
+        """A subscription of Utrecht (U) to signal.received or of Arnhem's system (A) to referral.received,
+        with one delivery the worker gave up on (dead): only delivered and dead ones can be redelivered."""
         manager = self.auth.client("arnhem-system") if where == "A" else self.auth("admin")
-        body = {"callback_url": CALLBACK, "events": ["signal.received"]}
+        body = {"callback_url": CALLBACK, "events": ["referral.received" if where == "A" else "signal.received"]}
         subscription = ok(self.client.post(f"{API}/subscriptions", json=body, headers=manager), 201)["id"]
-        self._submit(self.auth.client("arnhem-system") if where == "A" else self.auth("teacher"))
+        if where == "A":
+            self.referral("rX")
+        else:
+            self._submit(self.auth("teacher"))
         settings = self.app.state.settings.model_copy(update={"webhook_max_attempts": 1})
         with httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(503))) as failing:
             delivery.deliver_due(self.app.state.engine, settings, failing)
@@ -216,6 +220,6 @@ def item_body() -> dict[str, str]:
 
 def records(app) -> dict[str, list[str]]:
     """Every row of every table a request could change, bar the audit log and login counters."""
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         return {table: sorted(map(repr, session.execute(text(f"SELECT * FROM {table}")).all()))
                 for table in STATE_TABLES}

@@ -7,6 +7,7 @@ each test starts from that state (the tables tests write to are emptied before e
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import psycopg
 import pytest
@@ -16,15 +17,19 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlalchemy.engine import make_url
+from sqlmodel import select
 
 from app import demo
 from app.config import Settings
+from app.db import Session
 from app.factory import create_app
 from app.migrate import upgrade
 from app.models import ApiClient, User
+from tests.db import dispose_owner_engine, inspect_db, owner_engine
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://127.0.0.1:5432/test")
+OWNER_ROLE, APP_ROLE = "casusregister_test_owner", "casusregister_test_app"
 PASSWORD = "demo-test-password"
 # Tables that tests write to, children first.
 MUTABLE_TABLES = ["agenda_addenda", "actions", "closure_proposals", "agenda_items", "meeting_attendees", "meetings",
@@ -47,11 +52,35 @@ def _postgres_reachable() -> bool:
 BACKENDS = ["sqlite"] + (["postgresql"] if _postgres_reachable() else [])
 
 
-def _create_pg_database() -> tuple[str, str]:
+@dataclass(frozen=True)
+class TestDatabase:
+    name: str | None  # a PostgreSQL database to drop afterwards
+    url: str  # the application's connection
+    owner_url: str  # the tables' owner: migrations, the audit log's own retention
+    app_role: str | None = None
+
+
+def _role_url(role: str, name: str) -> str:
+    return make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", username=role, database=name).render_as_string(
+        hide_password=False)
+
+
+def _create_pg_database() -> TestDatabase:
+    """A database owned by OWNER_ROLE; the application connects as APP_ROLE, which owns nothing, as in
+    production: row-level security and the append-only audit log hold for it. Roles are cluster-wide,
+    created by the first run and reused."""
     name = f"casus_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+        for role in (OWNER_ROLE, APP_ROLE):
+            conn.execute(f"DO $$ BEGIN CREATE ROLE {role} LOGIN; "
+                         "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$")
+        conn.execute(f'CREATE DATABASE "{name}" OWNER {OWNER_ROLE}')
+    return TestDatabase(name, _role_url(APP_ROLE, name), _role_url(OWNER_ROLE, name), APP_ROLE)
+
+
+def database_settings(database: TestDatabase) -> dict:
+    """Besides the application's DATABASE_URL: the owner's, and the role the migrations grant to."""
+    return {"owner_database_url": database.owner_url, "database_app_role": database.app_role}
 
 
 def _drop_pg_database(name: str) -> None:
@@ -79,28 +108,31 @@ def backend(request) -> str:
     return request.param
 
 
+def new_database(backend: str, directory) -> TestDatabase:
+    if backend == "sqlite":
+        url = f"sqlite:///{directory}/test.db"
+        return TestDatabase(None, url, url)
+    return _create_pg_database()
+
+
 @pytest.fixture(scope="session")
 def app(backend, tmp_path_factory) -> Iterator[FastAPI]:
     directory = tmp_path_factory.mktemp(backend)
-    pg_name = None
-    if backend == "sqlite":
-        url = f"sqlite:///{directory}/test.db"
-    else:
-        pg_name, url = _create_pg_database()
-    application = create_app(make_settings(url, directory))
-    engine = application.state.engine
-    upgrade(application.state.settings, engine)
-    with Session(engine) as session:
+    database = new_database(backend, directory)
+    application = create_app(make_settings(database.url, directory, **database_settings(database)))
+    upgrade(application.state.settings, owner_engine(application))
+    with Session(application.state.engine) as session:
         demo.seed(session, application.state.hasher, PASSWORD)
         session.commit()
     yield application
-    engine.dispose()
-    if pg_name:
-        _drop_pg_database(pg_name)
+    application.state.engine.dispose()
+    dispose_owner_engine(application)
+    if database.name:
+        _drop_pg_database(database.name)
 
 
 def empty_mutable_tables(app: FastAPI) -> None:
-    with Session(app.state.engine) as session:
+    with inspect_db(app, owner=True) as session:
         if app.state.engine.dialect.name == "postgresql":
             # The audit tables refuse DELETE outside the retention operation (see migration 0003).
             session.execute(text("SET LOCAL casusregister.audit_retention = 'on'"))
@@ -112,7 +144,7 @@ def empty_mutable_tables(app: FastAPI) -> None:
 @pytest.fixture
 def client(app) -> Iterator[TestClient]:
     empty_mutable_tables(app)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with TestClient(app, raise_server_exceptions=bool(os.environ.get("RAISE_SERVER_EXCEPTIONS"))) as test_client:
         yield test_client
 
 

@@ -54,3 +54,10 @@ def cli_environment(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("ARGON2_TIME_COST", "1")
     monkeypatch.setenv("ARGON2_MEMORY_COST", "64")
     monkeypatch.setenv("DEMO_MODE", "true")
+
+
+def with_etag(client, headers: dict[str, str], path: str) -> dict[str, str]:
+    """`headers` and If-Match with the ETag of `path` as these headers read it now."""
+    response = client.get(path, headers=headers)
+    assert response.status_code == 200, response.text
+    return headers | {"If-Match": response.headers["etag"]}

@@ -4,7 +4,8 @@ import uuid
 from datetime import date, timedelta
 
 from tests.case_helpers import API, add_member, new_case, organisation_id
-from tests.meeting_helpers import plan, user_id
+from tests.factories import with_etag
+from tests.meeting_helpers import plan, set_status, user_id
 from tests.webhook_helpers import add_subscription, messages
 
 DUE = (date.today() + timedelta(days=5)).isoformat()
@@ -50,12 +51,16 @@ def test_the_owner_and_the_coordinator_report_on_an_action(client, auth):
     assert client.patch(f"{API}/actions/{first}", json={"status": "done"}, headers=auth("police")).status_code == 400
     assert client.patch(f"{API}/actions/{first}", json={"status": "open", "result_note": "x"},
                         headers=auth("police")).status_code == 400
-    response = client.patch(f"{API}/actions/{first}", json=done, headers=auth("police"))
+    assert client.patch(f"{API}/actions/{first}", json=done, headers=auth("police")).status_code == 428
+    police_headers = with_etag(client, auth("police"), f"{API}/actions/{first}")
+    response = client.patch(f"{API}/actions/{first}", json=done, headers=police_headers)
     assert (response.status_code, response.json()["status"], response.json()["result_note"]) == (
         200, "done", "Gesprek gevoerd.")
-    assert client.patch(f"{API}/actions/{first}", json=done, headers=auth("police")).status_code == 409
+    assert client.patch(f"{API}/actions/{first}", json=done, headers=police_headers).status_code == 412
+    current = with_etag(client, auth("police"), f"{API}/actions/{first}")
+    assert client.patch(f"{API}/actions/{first}", json=done, headers=current).status_code == 409
     cancelled = client.patch(f"{API}/actions/{second}", json={"status": "cancelled", "result_note": "Niet meer nodig."},
-                             headers=auth("coordinator"))
+                             headers=with_etag(client, auth("coordinator"), f"{API}/actions/{second}"))
     assert cancelled.json()["status"] == "cancelled"
     listed = client.get(f"{API}/cases/{case['id']}/actions", headers=auth("care")).json()
     assert [(a["id"], a["status"]) for a in listed] == [(first, "done"), (second, "cancelled")]
@@ -81,7 +86,7 @@ def test_the_chair_agrees_actions_only_while_the_case_is_on_an_open_meeting(clie
     client.post(f"{API}/meetings/{meeting['id']}/agenda/build", headers=auth("chair"))
     assert agree(client, auth, case["id"], by="chair", owner_organisation_id=police).status_code == 201
     for status in ("in_progress", "closed"):
-        client.patch(f"{API}/meetings/{meeting['id']}", json={"status": status}, headers=auth("chair"))
+        set_status(client, auth, meeting["id"], status)
     assert agree(client, auth, case["id"], by="chair", owner_organisation_id=police).status_code == 403
 
 

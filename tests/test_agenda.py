@@ -4,6 +4,7 @@ import uuid
 from datetime import date, timedelta
 
 from tests.case_helpers import API, add_member, new_case
+from tests.factories import with_etag
 from tests.meeting_helpers import age_triage, persons_of_event, plan, set_status
 
 
@@ -20,7 +21,9 @@ def patch_case(client, auth, case_id: str, body: dict) -> None:
 
 
 def item(client, auth, meeting_id: str, item_id: str, body: dict, by: str = "chair", **headers):
-    return client.patch(f"{API}/meetings/{meeting_id}/agenda/items/{item_id}", json=body, headers=auth(by) | headers)
+    """Changes an item, with the meeting's current ETag unless `headers` hold another If-Match."""
+    current = with_etag(client, auth(by), f"{API}/meetings/{meeting_id}")
+    return client.patch(f"{API}/meetings/{meeting_id}/agenda/items/{item_id}", json=body, headers=current | headers)
 
 
 def test_the_build_picks_up_reviews_overdue_actions_and_closure_proposals(client, auth, app):
@@ -62,7 +65,7 @@ def test_a_signal_triaged_after_the_previous_agenda_was_built_reaches_the_next_a
     items = client.post(f"{API}/meetings/{previous['id']}/agenda/items", json={"case_id": removed["id"]},
                         headers=auth("chair")).json()["items"]
     assert client.delete(f"{API}/meetings/{previous['id']}/agenda/items/{items[-1]['id']}",
-                         headers=auth("chair")).status_code == 204
+                         headers=with_etag(client, auth("chair"), f"{API}/meetings/{previous['id']}")).status_code == 204
     meeting = plan(client, auth, app, hours=24 * 7)
     assert sorted((i["case_number"], i["kind"]) for i in build(client, auth, meeting["id"])) == sorted(
         [(late["number"], "new_signal"), (removed["number"], "new_signal")])
@@ -74,7 +77,8 @@ def test_the_chair_removes_adds_reorders_and_marks_urgent(client, auth, app):
     items = build(client, auth, meeting["id"])
     assert len(items) == 3
     url = f"{API}/meetings/{meeting['id']}/agenda/items"
-    assert client.delete(f"{url}/{items[0]['id']}", headers=auth("chair")).status_code == 204
+    chair = with_etag(client, auth("chair"), f"{API}/meetings/{meeting['id']}")
+    assert client.delete(f"{url}/{items[0]['id']}", headers=chair).status_code == 204
     assert [i["case_number"] for i in build(client, auth, meeting["id"])] == [second["number"], third["number"]]
 
     readded = client.post(url, json={"case_id": first["id"], "reason": "Toch bespreken.", "urgent": True},
@@ -101,11 +105,10 @@ def test_minutes_and_decisions_while_the_meeting_runs(client, auth, app):
     decided = item(client, auth, meeting["id"], item_id, {"minutes": "Besproken.", "decision": "request_assessment"})
     recorded = decided.json()["items"][0]
     assert (recorded["decision"], recorded["minutes"]) == ("request_assessment", "Besproken.")
-    assert client.patch(f"{API}/meetings/{meeting['id']}", json={"status": "planned"},
-                        headers=auth("chair")).status_code == 409
+    url = f"{API}/meetings/{meeting['id']}"
+    assert client.patch(url, json={"status": "planned"}, headers=with_etag(client, auth("chair"), url)).status_code == 409
     set_status(client, auth, meeting["id"], "closed")
-    assert client.patch(f"{API}/meetings/{meeting['id']}", json={"location": "Elders"},
-                        headers=auth("chair")).status_code == 409
+    assert client.patch(url, json={"location": "Elders"}, headers=with_etag(client, auth("chair"), url)).status_code == 409
     assert client.get(f"{API}/cases/{case['id']}", headers=auth("coordinator")).json()["status"] == "intake"
 
 

@@ -1,4 +1,5 @@
-"""Structural guarantees: authenticated by default, one choke point for sensitive tables, one JWT module."""
+"""Structural guarantees: authenticated by default, one JWT module. The choke point for tables with
+personal data is held at run time (tests/test_guard.py)."""
 
 import ast
 from pathlib import Path
@@ -9,9 +10,6 @@ from app.auth.principal import get_principal
 
 APP = Path(__file__).resolve().parent.parent / "app"
 PUBLIC_ROUTES = {"/health", "/ready", "/.well-known/jwks.json", "/openapi.json", "/docs", "/api/v1/auth/token"}
-SENSITIVE_MODELS = {"Signal", "Person", "AuditEvent", "AuditEventPerson", "Case", "CaseMember", "CaseHistory",
-                    "InformationItem", "ItemShare", "EmergencyAccess",
-                    "Meeting", "AgendaItem", "AgendaAddendum", "ClosureProposal", "Action", "Referral", "ReferralItem"}
 
 
 def _calls(dependant):
@@ -39,38 +37,8 @@ def test_public_routes_are_exactly_the_known_ones(app):
     assert public == PUBLIC_ROUTES
 
 
-def _python_files(exclude: frozenset[str] = frozenset()):
-    for path in APP.rglob("*.py"):
-        if exclude.isdisjoint(path.relative_to(APP).parts):
-            yield path
-
-
-def _queried_models(tree: ast.AST):
-    """Names of sensitive models passed to select(), session.get() or session.query()."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-            if name in {"select", "get", "query", "exec", "execute"}:
-                for arg in ast.walk(node):
-                    if isinstance(arg, ast.Name) and arg.id in SENSITIVE_MODELS:
-                        yield arg.id
-
-
-def test_the_query_check_recognises_direct_access():
-    snippet = "session.exec(select(Signal).where(x))\nsession.get(Person, 1)\nsession.get(User, 1)"
-    assert set(_queried_models(ast.parse(snippet))) == {"Signal", "Person"}
-
-
-def test_only_app_auth_selects_sensitive_tables():
-    offenders = []
-    for path in _python_files(exclude=frozenset({"auth", "audit", "privacy"})):
-        if path.parts[-2] == "models":
-            continue
-        found = set(_queried_models(ast.parse(path.read_text())))
-        if found:
-            offenders.append(f"{path.relative_to(APP)}: {sorted(found)}")
-    assert offenders == []
+def _python_files():
+    yield from APP.rglob("*.py")
 
 
 def test_python_jose_is_imported_only_by_tokens_module():

@@ -4,23 +4,24 @@ import uuid
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session, func, select
+from sqlmodel import func, select
 
 from app.models import AuditEvent, AuditEventPerson, Person, Signal
+from tests.db import inspect_connection, inspect_db
 from tests.factories import signal_body, submit
 
 SIGNALS = "/api/v1/signals"
 
 
 def events(app) -> list[tuple[AuditEvent, list[str]]]:
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         rows = session.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()
         return [(e, sorted(session.exec(select(AuditEventPerson.pseudonym)
                                         .where(AuditEventPerson.event_seq == e.seq)).all())) for e in rows]
 
 
 def pseudonym(app, signal_id: str) -> str:
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         query = select(Person.pseudonym).join(Signal, Signal.person_id == Person.id)
         return session.exec(query.where(Signal.id == uuid.UUID(signal_id))).one()
 
@@ -86,7 +87,7 @@ def test_denied_list_and_create_are_audited(client, auth, app):
 @pytest.fixture
 def audit_table_refusing_inserts(app, backend):
     """Makes the database itself refuse audit writes, as a full disk or lost privilege would."""
-    with app.state.engine.begin() as conn:
+    with inspect_connection(app, write=True, owner=True) as conn:
         if backend == "sqlite":
             conn.execute(text("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events "
                               "BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END"))
@@ -96,7 +97,7 @@ def audit_table_refusing_inserts(app, backend):
             conn.execute(text("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events "
                               "FOR EACH ROW EXECUTE FUNCTION refuse_audit()"))
     yield
-    with app.state.engine.begin() as conn:
+    with inspect_connection(app, write=True, owner=True) as conn:
         conn.execute(text("DROP TRIGGER refuse_audit" + ("" if backend == "sqlite" else " ON audit_events")))
         if backend != "sqlite":
             conn.execute(text("DROP FUNCTION refuse_audit()"))
@@ -121,6 +122,6 @@ def test_no_audit_no_data_on_list(client, auth, app, request):
 def test_no_audit_no_signal_stored(client, auth, app, audit_table_refusing_inserts):
     response = client.post(SIGNALS, json=signal_body(), headers=auth("teacher"))
     assert response.status_code == 500
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         assert session.exec(select(func.count()).select_from(Signal)).one() == 0
         assert session.exec(select(func.count()).select_from(Person)).one() == 0

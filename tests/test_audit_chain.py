@@ -5,6 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.audit import chain as audit_chain
+from tests.db import inspect_connection
 from tests.factories import submit
 
 SIGNALS = "/api/v1/signals"
@@ -16,22 +17,33 @@ def make_events(client, auth, n: int = 6) -> None:
 
 
 def seal_all(app, batch_size: int = 4) -> int:
-    with app.state.engine.begin() as connection:
+    with inspect_connection(app, write=True) as connection:
         return audit_chain.seal(connection, margin_seconds=0, batch_size=batch_size)
 
 
 def verify(app) -> audit_chain.Verification:
-    with app.state.engine.connect() as connection:
+    with inspect_connection(app) as connection:
         return audit_chain.verify(connection)
 
 
+AUDIT_TABLES = ("audit_events", "audit_event_persons", "audit_seals", "audit_anchors")
+# The owner may lift its own guards (triggers, and row-level security where an audit table has it).
+LIFT = ("ALTER TABLE {} DISABLE TRIGGER USER", "ALTER TABLE {} NO FORCE ROW LEVEL SECURITY")
+RESTORE = ("ALTER TABLE {} ENABLE TRIGGER USER", "ALTER TABLE {} FORCE ROW LEVEL SECURITY")
+
+
 def tamper(app, backend, *statements: str) -> None:
-    """What someone with direct database access could do, bypassing the PostgreSQL guard (superuser)."""
-    with app.state.engine.begin() as connection:
-        if backend == "postgresql":
-            connection.execute(text("SET LOCAL session_replication_role = replica"))
+    """What someone with the owner's access could do: lift the PostgreSQL guards for a moment."""
+    postgresql = backend == "postgresql"
+    with inspect_connection(app, write=True, owner=True) as connection:
+        for table in AUDIT_TABLES if postgresql else ():
+            for lift in LIFT:
+                connection.execute(text(lift.format(table)))
         for statement in statements:
             connection.execute(text(statement))
+        for table in AUDIT_TABLES if postgresql else ():
+            for restore in RESTORE:
+                connection.execute(text(restore.format(table)))
 
 
 def test_sealed_log_verifies(client, auth, app):
@@ -45,13 +57,13 @@ def test_sealed_log_verifies(client, auth, app):
 
 def test_margin_leaves_recent_events_unsealed(client, auth, app):
     make_events(client, auth, 2)
-    with app.state.engine.begin() as connection:
+    with inspect_connection(app, write=True) as connection:
         assert audit_chain.seal(connection, margin_seconds=3600, batch_size=10) == 0
     assert verify(app).unsealed == 2
 
 
 def middle_seq(app) -> int:
-    with app.state.engine.connect() as connection:
+    with inspect_connection(app) as connection:
         return connection.execute(text("SELECT min(seq) + 2 FROM audit_events")).scalar_one()
 
 
@@ -86,17 +98,31 @@ def test_inserting_an_event_in_the_middle_is_detected(client, auth, app, backend
     assert "holds 6 events where 5 were sealed" in verify(app).broken
 
 
+CHANGES = ("UPDATE audit_events SET actor_name = 'x'", "DELETE FROM audit_events", "DELETE FROM audit_event_persons",
+           "UPDATE audit_seals SET merkle_root = 'x'", "TRUNCATE audit_events CASCADE")
+
+
 def test_postgresql_refuses_update_and_delete_on_the_audit_log(client, auth, app, backend):
+    """The application's role may only add to the audit log, and cannot lift the owner's guard; the
+    owner's own changes are refused by the database too, outside the retention operation."""
     if backend != "postgresql":
         pytest.skip("the database-level guard is PostgreSQL's")
     make_events(client, auth, 1)
     seal_all(app)
-    for statement in ("UPDATE audit_events SET actor_name = 'x'", "DELETE FROM audit_events",
-                      "DELETE FROM audit_event_persons", "UPDATE audit_seals SET merkle_root = 'x'",
-                      "TRUNCATE audit_events CASCADE"):
-        with pytest.raises(DBAPIError, match="append-only"):
-            with app.state.engine.begin() as connection:
+    lifting = ("SET LOCAL casusregister.audit_retention = 'on'", "ALTER TABLE audit_events DISABLE TRIGGER USER",
+               "ALTER TABLE audit_events NO FORCE ROW LEVEL SECURITY", "DROP TRIGGER audit_events_append_only ON audit_events")
+    for statement in CHANGES + lifting[1:]:
+        with pytest.raises(DBAPIError, match="permission denied|must be owner"):
+            with inspect_connection(app, write=True) as connection:
+                connection.execute(text(lifting[0]))
                 connection.execute(text(statement))
+    for statement in CHANGES:  # the owner: refused by the trigger, or no row may be updated at all
+        with inspect_connection(app, write=True, owner=True) as connection:
+            try:
+                assert connection.execute(text(statement)).rowcount == 0, statement
+            except DBAPIError as refused:
+                assert "append-only" in str(refused), statement
+    assert verify(app).broken is None
 
 
 def test_verification_in_worker_processes_finds_the_same(client, auth, app, backend, monkeypatch):

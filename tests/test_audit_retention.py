@@ -6,12 +6,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app.audit import retention as audit_retention
 from app.audit.writer import write_event
+from app.db import Session
 from app.models import AuditEvent
 from app.models.base import utcnow
+from tests.db import inspect_connection, inspect_db, owner_engine
 from tests.test_audit_chain import seal_all, tamper, verify
 
 OLD, RECENT = 3000, 10  # days; the default retention is 2557 days
@@ -19,7 +21,7 @@ OLD, RECENT = 3000, 10  # days; the default retention is 2557 days
 
 def add_events(app, *ages: int) -> None:
     """Events that happened `ages` days ago, each about one person, in this order."""
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         for i, days in enumerate(ages):
             write_event(session, AuditEvent(
                 trace_id=f"trace-{i}", actor_kind="user", actor_name="Regisseur Utrecht", operation="read",
@@ -29,21 +31,21 @@ def add_events(app, *ages: int) -> None:
 
 
 def table_counts(app) -> tuple[int, ...]:
-    with app.state.engine.connect() as connection:
+    with inspect_connection(app) as connection:
         return tuple(connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
                      for t in ("audit_events", "audit_event_persons", "audit_seals", "audit_anchors"))
 
 
 def purge(app, dry_run: bool = False, days: int | None = None) -> audit_retention.Purge:
     settings = app.state.settings.model_copy(update={"retention_audit_days": days} if days else {})
-    with Session(app.state.engine) as session:
+    with Session(owner_engine(app)) as session:  # only the owner may remove from the audit log
         if dry_run:
             return audit_retention.dry_run(session, settings)
         return audit_retention.purge(session, settings, "fg-utrecht")
 
 
 def purge_events(app) -> list[AuditEvent]:
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         return list(session.exec(select(AuditEvent).where(AuditEvent.resource_type == "audit_event",
                                                           AuditEvent.operation == "erase")
                                  .order_by(AuditEvent.seq)))
@@ -114,7 +116,7 @@ def test_a_second_purge_extends_the_chain_of_anchors(client, app, backend):
 
 
 def middle_remaining(app) -> int:
-    with app.state.engine.connect() as connection:
+    with inspect_connection(app) as connection:
         return connection.execute(text("SELECT min(seq) + 1 FROM audit_events")).scalar_one()
 
 
@@ -144,6 +146,7 @@ def test_postgresql_refuses_changes_to_anchors_and_deletes_outside_retention(old
     purge(old_and_new)
     for statement in ("UPDATE audit_anchors SET events = 0", "DELETE FROM audit_anchors", "TRUNCATE audit_anchors",
                       "DELETE FROM audit_seals"):
-        with pytest.raises(DBAPIError, match="append-only"):
-            with old_and_new.state.engine.begin() as connection:
-                connection.execute(text(statement))
+        for owner, refusal in ((False, "permission denied"), (True, "append-only")):
+            with pytest.raises(DBAPIError, match=refusal):
+                with inspect_connection(old_and_new, write=True, owner=owner) as connection:
+                    connection.execute(text(statement))

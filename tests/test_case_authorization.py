@@ -3,9 +3,10 @@
 import uuid
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app.models import AuditEvent
+from tests.db import inspect_db
 from tests.factories import VALID_BSN, arnhem_coordinator, submit
 from tests.matrix_table import cells
 
@@ -133,7 +134,7 @@ def build(client, auth, caller: str, relation: str, endpoint: str) -> dict:
 
 
 def last_outcome(app, trace_id: str) -> str | None:
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.trace_id == trace_id)
                              .order_by(AuditEvent.seq.desc())).first()
         return event.outcome if event else None

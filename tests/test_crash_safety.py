@@ -47,8 +47,9 @@ class Outcomes:
 
 @pytest.fixture
 def deployment(tmp_path) -> Iterator[tuple[Server, dict[str, str], str]]:
-    name, url = _create_pg_database()
-    env = {"DATABASE_URL": url, "DEMO_MODE": "true", "DEMO_PASSWORD": PASSWORD, "DATA_DIR": str(tmp_path),
+    database = _create_pg_database()
+    env = {"DATABASE_URL": database.url, "OWNER_DATABASE_URL": database.owner_url,
+           "DATABASE_APP_ROLE": database.app_role, "DEMO_MODE": "true", "DEMO_PASSWORD": PASSWORD, "DATA_DIR": str(tmp_path),
            "JWT_PRIVATE_KEY_FILE": _signing_key(tmp_path), "PERSON_MATCH_KEY": secrets.token_hex(32),
            "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "64", "AUDIT_SEAL_MARGIN_SECONDS": "0"}
     for command in (["migrate"], ["seed-demo"]):
@@ -56,10 +57,10 @@ def deployment(tmp_path) -> Iterator[tuple[Server, dict[str, str], str]]:
     server = Server([str(BIN / "casusregister"), "serve", "--port", str(port := free_port()), "--workers", "2"],
                     env, tmp_path / "server.log", port)
     try:
-        yield server, env, url.replace("postgresql+psycopg://", "postgresql://")
+        yield server, env, database.owner_url.replace("postgresql+psycopg://", "postgresql://")
     finally:
         server.stop()
-        _drop_pg_database(name)
+        _drop_pg_database(database.name)
 
 
 def _token(server: Server, username: str) -> str:
@@ -112,6 +113,7 @@ def _retry(server: Server, tokens: list[str], keys: list[str]) -> dict[str, http
 
 def _database_state(dsn: str) -> tuple[dict[str, str], dict[str, int], dict[str, int]]:
     with psycopg.connect(dsn) as db:
+        db.execute("SELECT set_config('casusregister.municipalities', '*', false)")  # row-level security: all
         records = dict(db.execute("SELECT key, resource_id::text FROM idempotency_records WHERE status_code = 201"))
         signals = dict(db.execute("SELECT id::text, count(*) FROM signals GROUP BY id"))
         created = dict(db.execute(

@@ -2,10 +2,11 @@
 
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app.models import AuditEvent, EmergencyAccess
 from tests.case_helpers import API, new_case
+from tests.db import inspect_db
 
 REASON = "Acute dreiging gemeld door de meldkamer, informatie nodig voor inzet."
 
@@ -15,7 +16,7 @@ def grant(client, auth, case_id, user="care", reason=REASON):
 
 
 def outcome_of(app, response) -> str:
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.trace_id == response.headers["x-request-id"])).all()
     return events[-1].outcome
 
@@ -49,7 +50,7 @@ def test_emergency_read_is_marked_and_reviewed(client, auth, app):
 def test_access_ends_when_the_period_is_over(client, auth, app):
     case = new_case(client, auth)
     grant(client, auth, case["id"])
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         access = session.exec(select(EmergencyAccess)).one()
         access.expires_at = access.granted_at - timedelta(seconds=1)
         session.add(access)

@@ -1,9 +1,10 @@
 """POST /inbound-referrals: another municipality's system sends a referral; idempotent by its reference."""
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app.models import AuditEvent, AuditEventPerson, Referral
+from tests.db import inspect_db
 from tests.referral_helpers import API, inbound_body, link_arnhem, ok
 from tests.webhook_helpers import add_subscription, messages
 
@@ -37,7 +38,7 @@ class TestReceive:
 
     def test_the_receipt_is_audited_with_the_person(self, client, app, arnhem):
         receipt = ok(client.post(INBOUND, json=inbound_body(), headers=arnhem), 201)
-        with Session(app.state.engine) as session:
+        with inspect_db(app) as session:
             event = session.exec(select(AuditEvent).where(AuditEvent.resource_id == receipt["id"])).one()
             persons = session.exec(select(AuditEventPerson).where(AuditEventPerson.event_seq == event.seq)).all()
         assert (event.operation, event.outcome, event.actor_kind, event.detail["inbound"]) == (
@@ -63,7 +64,7 @@ class TestIdempotency:
         again = client.post(INBOUND, json=inbound_body(), headers=arnhem)
         assert (first.status_code, again.status_code) == (201, 200)
         assert again.json() == first.json()
-        with Session(app.state.engine) as session:
+        with inspect_db(app) as session:
             assert len(session.exec(select(Referral)).all()) == 1
 
     def test_any_client_of_the_sending_organisation_repeats_the_same_referral(self, client, auth, arnhem):
@@ -99,7 +100,7 @@ class TestValidation:
         response = client.post(INBOUND, json=body, headers=arnhem)
         assert response.status_code == 400, response.text
         assert field in [e["name"] for e in response.json()["errors"]]
-        with Session(app.state.engine) as session:
+        with inspect_db(app) as session:
             assert session.exec(select(Referral)).all() == []
 
 

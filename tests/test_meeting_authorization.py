@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.case_helpers import API, add_member, new_case, organisation_id
-from tests.factories import arnhem_coordinator
+from tests.factories import arnhem_coordinator, with_etag
 from tests.matrix_table import cells
 from tests.meeting_helpers import plan, set_status, user_id
 from tests.test_case_authorization import last_outcome
@@ -110,12 +110,24 @@ def body_checks(endpoint: str, body, ctx: dict, caller: str, expected: dict) -> 
         assert (body["id"], body["status"]) == (ctx["action"], "open")
 
 
+# Changes that could overwrite another's carry If-Match: the ETag of this resource, as the coordinator reads it.
+VERSIONED = {"mpatch": M, "patchi": M, "delitm": M, "acpat": "/actions/{action}"}
+
+
+def if_match(client, auth, endpoint: str, ctx: dict, relation: str) -> dict[str, str]:
+    if endpoint not in VERSIONED:
+        return {}
+    if relation == "unknown":
+        return {"If-Match": '"0-1"'}
+    return {"If-Match": client.get(API + VERSIONED[endpoint].format(**ctx), headers=auth("coordinator")).headers["etag"]}
+
+
 @pytest.mark.parametrize(("caller", "relation", "endpoint", "expected"), _parse(MATRIX))
 def test_meeting_authorization(client, auth, app, caller, relation, endpoint, expected):
     ctx = build(client, auth, app, relation, endpoint)
     method, path, body = ENDPOINTS[endpoint]
-    response = client.request(method, API + path.format(**ctx), headers=headers_for(app, auth, caller),
-                              json=body(ctx) if body else None)
+    headers = headers_for(app, auth, caller) | if_match(client, auth, endpoint, ctx, relation)
+    response = client.request(method, API + path.format(**ctx), headers=headers, json=body(ctx) if body else None)
 
     assert response.status_code == expected["status"], response.text
     if response.status_code < 300 and response.status_code != 204:
@@ -159,5 +171,6 @@ class TestTheChairReadsTheSignalsOfAgendaCases:
 
     def test_off_the_agenda_the_signal_is_not_found(self, client, auth, app):
         signal, _, item_url = self._setup(client, auth, app)
-        assert client.delete(item_url, headers=auth("chair")).status_code == 204
+        meeting_url = item_url.split("/agenda/")[0]
+        assert client.delete(item_url, headers=with_etag(client, auth("chair"), meeting_url)).status_code == 204
         assert client.get(f"{API}/signals/{signal}", headers=auth("chair")).status_code == 404

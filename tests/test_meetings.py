@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 from tests.case_helpers import API, add_member, new_case, organisation_id
+from tests.factories import with_etag
 from tests.meeting_helpers import (
     age_triage,
     persons_of_event,
@@ -66,7 +67,8 @@ def test_a_whole_week(client, auth, app):
     history = client.get(f"{API}/cases/{piet['id']}/history", headers=auth("coordinator")).json()
     assert history[-1]["details"]["status"] == ["intake", "closed"]
     late = client.patch(f"{API}/meetings/{week1['id']}/agenda/items/{items[jan['number']]['id']}",
-                        json={"minutes": "Achteraf anders."}, headers=auth("chair"))
+                        json={"minutes": "Achteraf anders."},
+                        headers=with_etag(client, auth("chair"), f"{API}/meetings/{week1['id']}"))
     assert late.status_code == 409
     addendum = client.post(f"{API}/meetings/{week1['id']}/agenda/items/{items[jan['number']]['id']}/addenda",
                            json={"text": "Ouders waren ook aanwezig."}, headers=auth("chair"))
@@ -96,7 +98,8 @@ def _series(client, auth, app):
 
 
 def record(client, auth, meeting_id: str, item_id: str, body: dict) -> None:
-    response = client.patch(f"{API}/meetings/{meeting_id}/agenda/items/{item_id}", json=body, headers=auth("chair"))
+    response = client.patch(f"{API}/meetings/{meeting_id}/agenda/items/{item_id}", json=body,
+                            headers=with_etag(client, auth("chair"), f"{API}/meetings/{meeting_id}"))
     assert response.status_code == 200, response.text
 
 
@@ -140,8 +143,10 @@ def test_a_meeting_is_validated_and_changed_by_those_who_run_it(client, auth, ap
     assert changed.status_code == 200 and changed.json()["attending_organisation_ids"] == [om]
     stale = client.patch(f"{url}/{meeting['id']}", json={"location": "Elders"}, headers=auth("chair") | {"If-Match": etag})
     assert stale.status_code == 412
+    assert client.patch(f"{url}/{meeting['id']}", json={"location": "Elders"}, headers=auth("chair")).status_code == 428
     assert client.get(f"{url}/{meeting['id']}", headers=auth("police")).status_code == 404
-    assert client.patch(f"{url}/{meeting['id']}", json={"status": "closed"}, headers=headers).status_code == 409
+    assert client.patch(f"{url}/{meeting['id']}", json={"status": "closed"},
+                        headers=with_etag(client, headers, f"{url}/{meeting['id']}")).status_code == 409
 
 
 def test_null_for_a_required_field_of_a_meeting_is_400(client, auth, app):

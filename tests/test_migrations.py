@@ -4,9 +4,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from app.models import metadata
+from tests.db import inspect_connection
 
 
 def test_migrations_match_models(app):
-    with app.state.engine.connect() as connection:
+    with inspect_connection(app) as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []

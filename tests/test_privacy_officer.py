@@ -1,10 +1,11 @@
 """The privacy officer: the audit log with filters, and access reports that match the log exactly."""
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app.models import AuditEvent, AuditEventPerson
 from tests.case_helpers import API, add_member, new_case
+from tests.db import inspect_db
 
 EVENTS = f"{API}/audit-events"
 
@@ -45,7 +46,7 @@ def test_access_report_matches_the_audit_log_exactly(client, auth, app):
     client.get(f"{API}/cases/{case['id']}", headers=auth("police"))
     client.get(f"{API}/cases/{case['id']}", headers=auth("care"))  # denied: not in the report
     person = person_of(client, auth, case)
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         expected = session.exec(select(AuditEvent).join(AuditEventPerson, AuditEventPerson.event_seq == AuditEvent.seq)
                                 .where(AuditEventPerson.pseudonym == person["pseudonym"],
                                        AuditEvent.outcome != "denied").order_by(AuditEvent.seq)).all()

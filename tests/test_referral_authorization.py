@@ -3,9 +3,10 @@
 import uuid
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app.models import AuditEvent
+from tests.db import inspect_db
 from tests.factories import arnhem_coordinator
 from tests.matrix_table import cells
 from tests.meeting_helpers import plan
@@ -122,7 +123,7 @@ def build(client, auth, app, caller: str, relation: str, endpoint: str) -> dict:
 
 
 def last_outcome(app, trace_id: str) -> str | None:
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.trace_id == trace_id)
                              .order_by(AuditEvent.seq.desc())).first()
         return event.outcome if event else None

@@ -2,10 +2,11 @@
 an answer a retry cannot change; the disclosure is on record before anything is sent."""
 
 import httpx
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app.models import AuditEvent
 from app.services import delivery
+from tests.db import inspect_db
 from tests.referral_helpers import API, ARNHEM, case_with_items, link_arnhem, ok, refer
 from tests.webhook_helpers import make_due, messages
 
@@ -25,7 +26,7 @@ def _deliver(app, answers: dict[str, int]) -> tuple[dict, list[str]]:
 
 
 def _disclosures(app, referral_id: str) -> int:
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         return len(session.exec(select(AuditEvent).where(AuditEvent.resource_id == referral_id,
                                                          AuditEvent.operation == "disclose")).all())
 

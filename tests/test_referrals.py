@@ -4,10 +4,12 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
+from app.db import Session
 from app.models import AuditEvent, AuditEventPerson, Referral, ReferralItem
 from app.privacy import retention
+from tests.db import inspect_db
 from tests.factories import VALID_BSN
 from tests.referral_helpers import (
     API,
@@ -23,7 +25,7 @@ from tests.webhook_helpers import add_subscription, messages
 
 
 def _events(app, resource_id: str) -> list[tuple[AuditEvent, list[str]]]:
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.resource_id == resource_id)
                                .order_by(AuditEvent.seq)).all()
         return [(e, list(session.exec(select(AuditEventPerson.pseudonym)
@@ -278,4 +280,5 @@ class TestRetention:
         age(app, "signals", "triaged_at", 400)
         with Session(app.state.engine) as session:
             retention.run(session, app.state.settings, "fg-utrecht")
+        with inspect_db(app) as session:
             assert session.exec(select(Referral)).all() == [] and session.exec(select(ReferralItem)).all() == []

@@ -3,8 +3,9 @@
 from datetime import timedelta
 
 from sqlalchemy import text
-from sqlmodel import Session, func, select
+from sqlmodel import func, select
 
+from app.db import Session
 from app.models import (
     Action,
     AgendaItem,
@@ -20,6 +21,7 @@ from app.models.base import utcnow
 from app.models.outbox import MessageStatus
 from app.privacy import retention
 from tests.case_helpers import API, new_case
+from tests.db import inspect_connection, inspect_db
 from tests.factories import submit
 from tests.meeting_helpers import plan
 
@@ -27,13 +29,13 @@ NO_ACTION = {"outcome": "no_further_action", "reason": "Geen zorgen na navraag b
 
 
 def counts(app) -> tuple[int, int, int, int]:
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         return tuple(session.exec(select(func.count()).select_from(m)).one()
                      for m in (Signal, Case, InformationItem, Person))
 
 
 def age(app, table: str, column: str, days: int) -> None:
-    with app.state.engine.begin() as connection:
+    with inspect_connection(app, write=True) as connection:
         connection.execute(text(f"UPDATE {table} SET {column} = :at"), {"at": utcnow() - timedelta(days=days)})
 
 
@@ -64,6 +66,7 @@ def test_dry_run_then_run_then_nothing_left_to_do(client, auth, app):
 
     with Session(app.state.engine) as session:
         again = retention.run(session, settings, "fg-utrecht")
+    with inspect_db(app) as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.operation == "erase").order_by(AuditEvent.seq)).all()
     assert (again.signals, again.cases, again.persons) == (0, 0, 0)
     assert [e.detail for e in events][0] == {"signals": 2, "cases": 1, "information_items": 1, "persons": 2,
@@ -87,6 +90,7 @@ def test_erasing_a_case_erases_its_agenda_items_actions_and_proposals(client, au
 
     with Session(app.state.engine) as session:
         assert retention.run(session, app.state.settings, "fg-utrecht").cases == 1
+    with inspect_db(app) as session:
         assert [session.exec(select(func.count()).select_from(m)).one()
                 for m in (Action, AgendaItem, ClosureProposal)] == [0, 0, 0]
 

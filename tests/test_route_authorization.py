@@ -36,7 +36,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app.models import AuditEvent
 from tests.authz_world import (
@@ -50,6 +50,7 @@ from tests.authz_world import (
     records,
 )
 from tests.conftest import PASSWORD, empty_mutable_tables
+from tests.db import inspect_db
 from tests.factories import VALID_BSN, signal_body
 from tests.meeting_helpers import user_id
 
@@ -266,7 +267,7 @@ REQUESTS: dict[str, Call] = {
     "POST /api/v1/meetings/{id}/agenda/items": Call("meeting", lambda w, t: {"case_id": t["case_id"], "urgent": True}),
     "PATCH /api/v1/meetings/{id}/agenda/items/{item_id}": Call(
         "meeting", lambda w, t: {"position": 1, "urgent": True}, if_match="/api/v1/meetings/{id}"),
-    "DELETE /api/v1/meetings/{id}/agenda/items/{item_id}": Call("meeting"),
+    "DELETE /api/v1/meetings/{id}/agenda/items/{item_id}": Call("meeting", if_match="/api/v1/meetings/{id}"),
     "POST /api/v1/meetings/{id}/agenda/items/{item_id}/addenda": Call(
         "closed_meeting", lambda w, t: {"text": "Aanvulling op het verslag."}),
     "POST /api/v1/cases/{id}/closure-proposals": Call(
@@ -276,7 +277,8 @@ REQUESTS: dict[str, Call] = {
         "description": "Huisbezoek", "owner_organisation_id": w.orgs["POL"], "due_date": DUE}),
     "GET /api/v1/actions": Call(query="?assignee=me"),
     "GET /api/v1/actions/{id}": Call("action"),
-    "PATCH /api/v1/actions/{id}": Call("action", lambda w, t: {"status": "done", "result_note": "Gesprek gevoerd."}),
+    "PATCH /api/v1/actions/{id}": Call("action", lambda w, t: {"status": "done", "result_note": "Gesprek gevoerd."},
+                                       if_match="/api/v1/actions/{id}"),
     "POST /api/v1/cases/{id}/referrals": Call("case", lambda w, t: {
         "recipient_organisation_id": w.orgs["GGZ"], "purpose": "Begeleiding bij zorgen.", "legal_basis": "consent",
         "shared_fields": ["name", "date_of_birth"]}),
@@ -289,7 +291,7 @@ REQUESTS: dict[str, Call] = {
     "POST /api/v1/referrals/{id}/withdraw": Call("referral", lambda w, t: NOTE),
     "POST /api/v1/inbound-referrals": Call(body=lambda w, t: w.inbound()),
     "GET /api/v1/subscriptions": Call(),
-    "POST /api/v1/subscriptions": Call(body=lambda w, t: {"callback_url": CALLBACK, "events": ["signal.received"]}),
+    "POST /api/v1/subscriptions": Call(body=lambda w, t: {"callback_url": CALLBACK, "events": ["referral.received"]}),
     "GET /api/v1/subscriptions/{id}": Call("subscription"),
     "DELETE /api/v1/subscriptions/{id}": Call("subscription"),
     "GET /api/v1/subscriptions/{id}/deliveries": Call("subscription"),
@@ -455,7 +457,7 @@ def headers_for(world: World, caller: str) -> dict[str, str]:
 
 
 def outcomes(app, trace_id: str) -> list[str]:
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         return list(session.exec(select(AuditEvent.outcome).where(AuditEvent.trace_id == trace_id)).all())
 
 

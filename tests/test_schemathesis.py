@@ -27,7 +27,8 @@ from tests.meeting_helpers import plan
 
 SEMANTIC_RULES = {  # operation: (the rule, the statuses that breaking it answers)
     ("POST", "/auth/token"): ("the fields each grant_type needs", "400"),
-    ("POST", "/signals"): ("BSN elfproef; date of birth from 1900 up to today; observed_at not in the future", "400"),
+    ("POST", "/signals"): ("BSN elfproef; date of birth from 1900 up to today; observed_at not in the future; "
+                           "a municipality_id the reporter works in", "400"),
     ("GET", "/signals"): ("the cursor must be one this API issued", "400"),
     ("POST", "/persons/search"): ("a bsn, or a name and a date_of_birth", "400"),
     ("POST", "/cases"): ("person_id must name an existing person", "400"),
@@ -43,20 +44,21 @@ SEMANTIC_RULES = {  # operation: (the rule, the statuses that breaking it answer
     ("GET", "/meetings"): ("the cursor must be one this API issued", "400"),
     ("POST", "/cases/{id}/actions"): ("the owner takes part in the case; due_date not in the past", "400"),
     ("GET", "/actions"): ("the cursor must be one this API issued", "400"),
-    ("POST", "/subscriptions"): ("callback_url must be https and resolve to an allowed address", "400"),
+    ("POST", "/subscriptions"): ("callback_url must be https and resolve to an allowed address; the subscriber "
+                                 "reads the events' resources", "400"),
     ("GET", "/subscriptions"): ("the cursor must be one this API issued", "400"),
     ("GET", "/subscriptions/{id}/deliveries"): ("the cursor must be one this API issued", "400"),
     ("POST", "/cases/{id}/referrals"): ("a known recipient, the case's current items, due_date not in the past", "400"),
     ("GET", "/referrals"): ("the cursor must be one this API issued", "400"),
     ("POST", "/inbound-referrals"): ("BSN elfproef; date of birth from 1900 up to today", "400"),
-    ("PATCH", "/meetings/{id}"): ("If-Match, when sent, must carry the meeting's current ETag", "400, 412"),
-    ("POST", "/meetings/{id}/agenda/build"): ("If-Match, when sent, must carry the meeting's current ETag", "412"),
+    ("PATCH", "/meetings/{id}"): ("If-Match must carry the meeting's current ETag", "400, 412, 428"),
+    ("PATCH", "/actions/{id}"): ("If-Match must carry the action's current ETag", "400, 412, 428"),
+    ("POST", "/meetings/{id}/agenda/build"): ("If-Match, when sent, must carry the meeting's current ETag; the "
+                                              "meeting starts within AGENDA_HORIZON_DAYS", "412, 409"),
     ("POST", "/meetings/{id}/agenda/items"): ("case_id must name a case of the meeting's municipality; "
                                               "If-Match, when sent, must carry the meeting's current ETag", "400, 412"),
-    ("PATCH", "/meetings/{id}/agenda/items/{item_id}"): ("If-Match, when sent, must carry the meeting's current "
-                                                         "ETag", "400, 412"),
-    ("DELETE", "/meetings/{id}/agenda/items/{item_id}"): ("If-Match, when sent, must carry the meeting's current "
-                                                          "ETag", "412"),
+    ("PATCH", "/meetings/{id}/agenda/items/{item_id}"): ("If-Match must carry the meeting's current ETag", "400, 412, 428"),
+    ("DELETE", "/meetings/{id}/agenda/items/{item_id}"): ("If-Match must carry the meeting's current ETag", "412, 428"),
 }
 CONFIG = SchemathesisConfig.from_str("[checks]\nenabled = true\n" + "".join(
     f'[[operations]]\ninclude-name = "{method} {path}"\n'

@@ -5,9 +5,10 @@ import json
 import uuid
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import func, select
 
 from app.models import Person, Signal
+from tests.db import inspect_db
 from tests.factories import OTHER_BSN, arnhem_coordinator, signal_body, submit
 
 SIGNALS = "/api/v1/signals"
@@ -15,7 +16,7 @@ NAIVE_CURSOR = base64.urlsafe_b64encode(json.dumps(["2030-01-01T00:00:00", str(u
 
 
 def count(app, model) -> int:
-    with Session(app.state.engine) as session:
+    with inspect_db(app) as session:
         return session.exec(select(func.count()).select_from(model)).one()
 
 

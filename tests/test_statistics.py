@@ -4,7 +4,7 @@ import pytest
 
 from app.privacy.suppression import suppress, suppress_total
 from tests.case_helpers import new_case
-from tests.factories import submit
+from tests.factories import submit, with_etag
 from tests.meeting_helpers import plan, set_status
 
 URL = "/api/v1/statistics"
@@ -64,7 +64,9 @@ def test_median_time_to_first_meeting_needs_enough_cases(client, auth, app):
     meeting = plan(client, auth, app)
     client.post(f"/api/v1/meetings/{meeting['id']}/agenda/build", headers=headers)
     item = client.get(f"/api/v1/meetings/{meeting['id']}/agenda", headers=headers).json()["items"][0]
-    client.delete(f"/api/v1/meetings/{meeting['id']}/agenda/items/{item['id']}", headers=headers)
+    removed = client.delete(f"/api/v1/meetings/{meeting['id']}/agenda/items/{item['id']}",
+                            headers=with_etag(client, headers, f"/api/v1/meetings/{meeting['id']}"))
+    assert removed.status_code == 204
     assert client.get(URL, params=PERIOD, headers=headers).json()["median_days_to_first_meeting"] is None
     set_status(client, auth, meeting["id"], "in_progress", by="coordinator")
     # Four cases were on the started meeting's agenda: fewer than the threshold.

@@ -6,8 +6,9 @@ import uuid
 import pytest
 from sqlmodel import Session, select
 
-from app.models import AuditEvent, Subscription
-from app.services import delivery, outbox, targets
+from app.models import ApiClient, AuditEvent, Role, Scope, Subscription, User
+from app.services import accounts, delivery, outbox, targets
+from tests.db import inspect_db
 from tests.factories import OTHER_BSN, VALID_BSN, submit
 from tests.webhook_helpers import Receiver, messages, readme_receiver, serve
 
@@ -37,6 +38,28 @@ def production(app, public_dns):
     public_dns.setattr(app.state.settings, "webhook_allow_private_targets", False)
 
 
+def _account(app, auth, code: str, roles: list[Role]) -> dict[str, str]:
+    """Bearer headers of a user of organisation `code` with these roles, created once per database."""
+    username = f"{code.lower()}-{'-'.join(sorted(roles))}"
+    with Session(app.state.engine) as session:
+        if session.exec(select(User).where(User.username == username)).first() is None:
+            accounts.create_user(session, app.state.hasher, username, username, accounts.find_organisation(session, code),
+                                 roles, "a-password-of-16-chars")
+            session.commit()
+    return auth(username)
+
+
+def _client(app, auth, code: str, scopes: list[Scope]) -> dict[str, str]:
+    """Bearer headers of an API client of organisation `code` with these scopes, created once per database."""
+    client_id = f"{code.lower()}-system"
+    with Session(app.state.engine) as session:
+        if session.exec(select(ApiClient).where(ApiClient.client_id == client_id)).first() is None:
+            accounts.create_client(session, app.state.hasher, client_id, accounts.find_organisation(session, code),
+                                   scopes)
+            session.commit()
+    return auth.client(client_id)
+
+
 def create(client, headers, url=PUBLIC_URL, events=("signal.received",)):
     response = client.post(BASE, json={"callback_url": url, "events": list(events)}, headers=headers)
     assert response.status_code == 201, response.text
@@ -45,9 +68,10 @@ def create(client, headers, url=PUBLIC_URL, events=("signal.received",)):
 
 class TestCreate:
     def test_the_secret_is_returned_once_and_stored_encrypted(self, app, client, auth, production):
-        created = create(client, auth.client("arnhem-system"), events=["referral.received", "signal.received"])
+        events = ["referral.received", "referral.status_changed"]
+        created = create(client, auth.client("arnhem-system"), events=events)
         assert created["secret"].startswith("whsec_") and created["key_id"].startswith("whk_")
-        assert created["events"] == ["referral.received", "signal.received"]
+        assert created["events"] == events
         read = client.get(f"{BASE}/{created['id']}", headers=auth.client("arnhem-system"))
         assert read.status_code == 200 and "secret" not in read.json()
         assert {k: v for k, v in created.items() if k != "secret"} == read.json()
@@ -70,11 +94,29 @@ class TestCreate:
         "ftp://hooks.example.nl/x", "https:///nohost", "https://hooks.example.nl:99999/x",
         "https://hooks.example.nl/x#frag"])
     def test_refused_callback_urls(self, client, auth, production, url):
-        response = client.post(BASE, json={"callback_url": url, "events": ["signal.received"]},
+        response = client.post(BASE, json={"callback_url": url, "events": ["referral.received"]},
                                headers=auth.client("arnhem-system"))
         assert response.status_code == 400, url
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["errors"][0]["name"] == "callback_url"
+
+    def test_an_event_the_subscriber_cannot_read_is_refused(self, client, auth, app, production):
+        """A system without signals:read, or a partner's administrator, would get an href that answers 404."""
+        police_admin = _account(app, auth, "POL", [Role.admin])
+        response = client.post(BASE, json={"callback_url": "https://internal.example.nl/x",
+                                           "events": ["signal.received", "action.assigned"]},
+                               headers=auth.client("arnhem-system"))
+        assert response.status_code == 400
+        assert [(e["name"], e["reason"].split(":")[0]) for e in response.json()["errors"]] == [
+            ("callback_url", "the host resolves to a private, loopback, link-local or unspecified address"),
+            ("events", "signal.received"),
+            ("events", "action.assigned")]
+        refused = client.post(BASE, json={"callback_url": PUBLIC_URL, "events": ["signal.received"]},
+                              headers=police_admin)
+        assert refused.status_code == 400 and refused.json()["type"].endswith("/event-not-readable")
+        assert create(client, police_admin, events=("action.assigned",))["events"] == ["action.assigned"]
+        reader = _client(app, auth, "UTR", [Scope.webhooks_manage, Scope.signals_read, Scope.actions_read])
+        assert create(client, reader, events=("signal.received", "action.assigned"))
 
     def test_a_name_that_does_not_resolve_is_refused(self, client, auth, app, monkeypatch):
         monkeypatch.setattr(app.state.settings, "webhook_allow_private_targets", False)
@@ -105,7 +147,7 @@ class TestCreate:
 class TestListAndDelete:
     def test_each_organisation_sees_only_its_own(self, client, auth, production):
         mine = [create(client, auth("admin"))["id"] for _ in range(3)]
-        create(client, auth.client("arnhem-system"))
+        create(client, auth.client("arnhem-system"), events=("referral.received",))
         first = client.get(BASE, params={"pageSize": 2}, headers=auth("admin")).json()
         second = client.get(BASE, params={"pageSize": 2, "cursor": first["next_cursor"]},
                             headers=auth("admin")).json()
@@ -125,7 +167,7 @@ class TestListAndDelete:
     def test_changes_are_audited(self, app, client, auth, production):
         created = create(client, auth("admin"))
         client.delete(f"{BASE}/{created['id']}", headers=auth("admin"))
-        with Session(app.state.engine) as session:
+        with inspect_db(app) as session:
             events = session.exec(select(AuditEvent.operation, AuditEvent.outcome, AuditEvent.resource_id)
                                   .where(AuditEvent.resource_type == "subscription")).all()
         assert sorted(events) == [("create", "allowed", created["id"]), ("delete", "allowed", created["id"])]
@@ -257,7 +299,7 @@ class TestAuthorization:
     def test_denials_are_audited(self, client, auth, target):
         client.get(f"{BASE}/{target['id']}", headers=auth.client("arnhem-system"))
         client.get(BASE, headers=auth("coordinator"))
-        with Session(client.app.state.engine) as session:
+        with inspect_db(client.app) as session:
             denied = session.exec(select(AuditEvent.resource_type, AuditEvent.actor_name)
                                   .where(AuditEvent.outcome == "denied")).all()
         assert set(denied) == {("subscription", "arnhem-system"), ("subscription", "coordinator")}

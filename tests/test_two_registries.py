@@ -1,9 +1,7 @@
 """Two registries, Utrecht (A) and Arnhem (B), each its own app and database served by uvicorn on
 127.0.0.1, exchanging a referral end to end: only the shared fields cross, the status comes back."""
 
-import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ from fastapi import FastAPI
 from sqlmodel import Session, select
 
 from app import demo
+from app.db import make_engine
 from app.factory import create_app
 from app.migrate import upgrade
 from app.models import (
@@ -28,13 +27,10 @@ from app.models import (
     Scope,
 )
 from app.services import accounts, delivery, endpoints, referral_delivery
-from tests.conftest import (
-    PASSWORD,
-    _create_pg_database,
-    _drop_pg_database,
-    make_settings,
-)
+from tests.conftest import PASSWORD, _drop_pg_database, database_settings, make_settings, new_database
+from tests.db import inspect_db
 from tests.factories import VALID_BSN, signal_body
+from tests.servers import serve
 
 API = "/api/v1"
 B_CLIENT_SECRET = "utrecht-system-secret-0123456789"
@@ -48,8 +44,9 @@ class Registry:
     thread: threading.Thread
     pg_name: str | None
 
-    def session(self) -> Session:
-        return Session(self.app.state.engine)
+    def session(self):
+        """For the test's own reading and arranging (tests/db.py)."""
+        return inspect_db(self.app)
 
     def deliver(self) -> dict[str, int]:
         return delivery.deliver_due(self.app.state.engine, self.app.state.settings).counts
@@ -61,19 +58,6 @@ class Registry:
 
     def user(self, username: str) -> dict[str, str]:
         return self.token(grant_type="password", username=username, password=PASSWORD)
-
-
-def _serve(app: FastAPI) -> tuple[str, uvicorn.Server, threading.Thread]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
-    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread
 
 
 def _seed_arnhem(session: Session, hasher) -> None:
@@ -88,21 +72,17 @@ def _seed_arnhem(session: Session, hasher) -> None:
 
 
 def _registry(name: str, backend: str, directory) -> Registry:
-    pg_name = None
-    if backend == "sqlite":
-        url = f"sqlite:///{directory}/{name}.db"
-    else:
-        pg_name, url = _create_pg_database()
-    app = create_app(make_settings(url, directory, jwt_issuer=f"https://{name}.test",
-                                   webhook_allow_private_targets=True))
-    upgrade(app.state.settings, app.state.engine)
+    database = new_database(backend, directory / name)
+    app = create_app(make_settings(database.url, directory, jwt_issuer=f"https://{name}.test",
+                                   webhook_allow_private_targets=True, **database_settings(database)))
+    upgrade(app.state.settings, make_engine(app.state.settings, owner=True))
     with Session(app.state.engine) as session:
         if name == "utrecht":
             demo.seed(session, app.state.hasher, PASSWORD)
         else:
             _seed_arnhem(session, app.state.hasher)
         session.commit()
-    return Registry(app, *_serve(app), pg_name)
+    return Registry(app, *serve(app), database.name)
 
 
 def _link(registry: Registry, other: Registry, external: str, local: str, client_id: str, secret: str) -> None:

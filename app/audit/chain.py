@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, select
 
 from app.audit import leaves as audit_leaves
 from app.audit.leaves import Batch, merkle_root
+from app.auth import tenancy
 from app.models import AuditAnchor, AuditEvent, AuditEventPerson, AuditSeal
 from app.models.base import utcnow
 
@@ -84,6 +85,11 @@ def _chain_end(connection: Connection) -> tuple[int, str]:
 
 def seal(connection: Connection, margin_seconds: int, batch_size: int) -> int:
     """Seals every event older than the margin, in batches; returns the number of seals written."""
+    with tenancy.maintenance("audit seal", connection):
+        return _seal(connection, margin_seconds, batch_size)
+
+
+def _seal(connection: Connection, margin_seconds: int, batch_size: int) -> int:
     written = 0
     cutoff = utcnow() - timedelta(seconds=margin_seconds)
     while True:
@@ -152,6 +158,11 @@ def _start(connection: Connection, result: Verification) -> tuple[str, int]:
 
 def verify(connection: Connection) -> Verification:
     """Recomputes every sealed batch and follows the chain; stops at the first broken link."""
+    with tenancy.maintenance("audit verify", connection):
+        return _verify(connection)
+
+
+def _verify(connection: Connection) -> Verification:
     result = Verification()
     prev, after = _start(connection, result)
     if result.broken:

@@ -1,27 +1,31 @@
 """Export of a period's audit log as JSON Lines, for a SIEM; the export is itself audited."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select
-from sqlmodel import Session
+from sqlalchemy import Engine, func, select
 
 from app.audit.chain import EVENTS, events_with_persons, plain
 from app.audit.writer import write_system_event
+from app.auth import tenancy
+from app.db import Session
 
 
-def export_lines(connection: Connection, since: datetime, until: datetime) -> Iterator[str]:
-    """Events in [since, until), in the order they were written."""
-    in_period = (EVENTS.c.occurred_at >= since, EVENTS.c.occurred_at < until)
-    first, last = connection.execute(select(func.min(EVENTS.c.seq), func.max(EVENTS.c.seq)).where(*in_period)).one()
-    if first is None:
-        return
-    for event, persons in events_with_persons(connection, first - 1, last):
-        if since <= event["occurred_at"] < until:
-            yield json.dumps({k: plain(v) for k, v in event.items()} | {"persons": persons}, ensure_ascii=False)
-
-
-def record_export(session: Session, operator: str, since: datetime, until: datetime, count: int) -> None:
-    write_system_event(session, operator, "export", "audit_event", "privacy-supervision",
-                       {"since": since.isoformat(), "until": until.isoformat(), "count": count})
+def export(engine: Engine, since: datetime, until: datetime, write: Callable[[str], object], operator: str) -> int:
+    """Writes the events in [since, until), in the order they were written, one JSON line each; then
+    records the export as an event of its own. Returns how many were written."""
+    count = 0
+    with engine.connect() as connection, tenancy.maintenance("audit export", connection):
+        in_period = (EVENTS.c.occurred_at >= since, EVENTS.c.occurred_at < until)
+        first, last = connection.execute(select(func.min(EVENTS.c.seq), func.max(EVENTS.c.seq))
+                                         .where(*in_period)).one()
+        for event, persons in events_with_persons(connection, first - 1, last) if first is not None else ():
+            if since <= event["occurred_at"] < until:
+                write(json.dumps({k: plain(v) for k, v in event.items()} | {"persons": persons}, ensure_ascii=False))
+                count += 1
+    with Session(engine) as session, tenancy.maintenance("audit export", session):
+        write_system_event(session, operator, "export", "audit_event", "privacy-supervision",
+                           {"since": since.isoformat(), "until": until.isoformat(), "count": count})
+        session.commit()
+    return count

@@ -24,6 +24,7 @@ from app.audit.chain import (
     latest_anchor,
 )
 from app.audit.writer import write_system_event
+from app.auth import tenancy
 from app.config import Settings
 from app.models.base import utcnow
 
@@ -60,6 +61,11 @@ def _cutoff(settings: Settings) -> datetime:
 
 def dry_run(session: Session, settings: Settings) -> Purge:
     """What a purge would remove now; changes nothing."""
+    with tenancy.maintenance("audit purge", session):
+        return _dry_run(session, settings)
+
+
+def _dry_run(session: Session, settings: Settings) -> Purge:
     connection = session.connection()
     seals = _due_seals(connection, _cutoff(settings))
     if not seals:
@@ -93,8 +99,14 @@ def _remove(connection: Connection, seals: list) -> Purge:
 def purge(session: Session, settings: Settings, operator: str) -> Purge:
     """Removes what is due, one transaction per chunk; each chunk is audited with its counts and anchor.
 
-    A run with nothing to remove is audited too, with zero counts and the current anchor.
+    A run with nothing to remove is audited too, with zero counts and the current anchor. Runs as the
+    owner of the audit tables on PostgreSQL (OWNER_DATABASE_URL): the application's role may not delete.
     """
+    with tenancy.maintenance("audit purge", session):
+        return _purge(session, settings, operator)
+
+
+def _purge(session: Session, settings: Settings, operator: str) -> Purge:
     cutoff, total = _cutoff(settings), Purge()
     while seals := _due_seals(session.connection(), cutoff, SEALS_PER_TRANSACTION):
         done = _remove(session.connection(), seals)

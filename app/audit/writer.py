@@ -9,6 +9,7 @@ from sqlalchemy import Select, bindparam, func, insert, select, true
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
+from app.auth import guard
 from app.auth.principal import CurrentPrincipal, Principal
 from app.db import SessionDep, dialect_name
 from app.models import AuditEvent, AuditEventPerson
@@ -54,12 +55,13 @@ def write_event(session: Session, event: AuditEvent, pseudonyms: Iterable[str]) 
     """Plain INSERTs rather than the ORM's unit of work: this runs on every audited request, and the
     rows are never changed afterwards."""
     values, names = event.model_dump(exclude={"seq"}), sorted(set(pseudonyms))
-    if names and dialect_name(session) == "postgresql":
-        event.seq = session.execute(EVENT_WITH_PERSONS, values | {"pseudonyms": names}).scalar_one()
-        return event
-    event.seq = session.execute(INSERT_EVENT, values).scalar_one()
-    if names:
-        session.execute(INSERT_PERSONS, [{"event_seq": event.seq, "pseudonym": name} for name in names])
+    with guard.access("audit log"):
+        if names and dialect_name(session) == "postgresql":
+            event.seq = session.execute(EVENT_WITH_PERSONS, values | {"pseudonyms": names}).scalar_one()
+            return event
+        event.seq = session.execute(INSERT_EVENT, values).scalar_one()
+        if names:
+            session.execute(INSERT_PERSONS, [{"event_seq": event.seq, "pseudonym": name} for name in names])
     return event
 
 
@@ -72,13 +74,18 @@ class Auditor:
 
     def __init__(self, request: Request, session: Session, principal: Principal) -> None:
         self.request, self.session, self.principal = request, session, principal
+        self.settings = request.app.state.settings
+        # The municipality whose data the request works on, once a policy admitted the caller to it:
+        # the tenant of the events that follow, unless one names its own.
+        self.acting_for: uuid.UUID | None = None
 
     def _event(self, operation: Operation, resource_type: str, resource_id: Any, outcome: Outcome,
-               activity: str, detail: dict | None) -> AuditEvent:
+               activity: str, detail: dict | None, municipality_id: uuid.UUID | None) -> AuditEvent:
         p = self.principal
         return AuditEvent(
             trace_id=self.request.state.request_id, actor_kind=p.kind, actor_id=str(p.id),
             actor_name=p.name, organisation_id=p.organisation_id,
+            municipality_id=municipality_id or self.acting_for or p.municipality_id,
             roles=",".join(sorted(p.roles | p.scopes)), operation=operation, resource_type=resource_type,
             resource_id=None if resource_id is None else str(resource_id), outcome=outcome,
             processing_activity=activity, legal_basis=LEGAL_BASIS.get(activity),
@@ -86,20 +93,21 @@ class Auditor:
             detail=detail or {})
 
     def allowed(self, operation: Operation, resource_type: str, resource_id: Any, pseudonyms: Iterable[str],
-                activity: str, detail: dict | None = None, emergency: bool = False) -> AuditEvent:
+                activity: str, detail: dict | None = None, emergency: bool = False,
+                municipality_id: uuid.UUID | None = None) -> AuditEvent:
         """`emergency`: allowed only through break-the-glass, marked for the privacy officer's review."""
         outcome = Outcome.emergency if emergency else Outcome.allowed
-        event = self._event(operation, resource_type, resource_id, outcome, activity, detail)
+        event = self._event(operation, resource_type, resource_id, outcome, activity, detail, municipality_id)
         return write_event(self.session, event, pseudonyms)
 
     def denied(self, operation: Operation, resource_type: str, resource_id: Any, pseudonyms: Iterable[str],
-               activity: str, detail: dict | None = None) -> None:
+               activity: str, detail: dict | None = None, municipality_id: uuid.UUID | None = None) -> None:
         """Commits at once, because the request is about to fail and roll back.
 
         Access is decided before anything changes, so what the commit takes along is at most the
         audit of reads this request already made. One connection: SQLite has a single writer.
         """
-        event = self._event(operation, resource_type, resource_id, Outcome.denied, activity, detail)
+        event = self._event(operation, resource_type, resource_id, Outcome.denied, activity, detail, municipality_id)
         write_event(self.session, event, pseudonyms)
         self.session.commit()
 
@@ -113,9 +121,11 @@ AuditorDep = Annotated[Auditor, Depends(get_auditor)]
 
 
 def write_system_event(session: Session, operator: str, operation: str, resource_type: str, activity: str,
-                       detail: dict) -> AuditEvent:
-    """An event for work done from the command line (export, retention), by a named operator."""
+                       detail: dict, pseudonyms: Iterable[str] = (), municipality_id: uuid.UUID | None = None,
+                       resource_id: Any = None) -> AuditEvent:
+    """An event for work done by the registry itself (export, retention, delivery), by a named operator."""
     event = AuditEvent(trace_id=str(uuid.uuid4()), actor_kind="system", actor_name=operator[:100],
-                       operation=operation, resource_type=resource_type, outcome=Outcome.allowed,
+                       municipality_id=municipality_id, operation=operation, resource_type=resource_type,
+                       resource_id=None if resource_id is None else str(resource_id), outcome=Outcome.allowed,
                        processing_activity=activity, legal_basis=LEGAL_BASIS.get(activity), detail=detail)
-    return write_event(session, event, [])
+    return write_event(session, event, pseudonyms)

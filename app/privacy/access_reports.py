@@ -1,12 +1,48 @@
-"""Printable documents (HTML): every value escaped, nothing but what the JSON view holds."""
+"""Access requests (inzageverzoek, AVG art. 15): which organisations processed a person's data, when,
+how and why, answered from the audit log by the privacy officer of the person's municipality, as
+JSON or as a printable document."""
 
+import uuid
 from html import escape
 
-from app.models.audit import AccessReport
+from app.audit.writer import Auditor
+from app.auth.policies import audit_events, persons
+from app.auth.principal import forbidden
+from app.models.audit import AccessReport, Operation, OrganisationSummary, Outcome, ProcessingRecord
+from app.models.base import utcnow
+from app.services.documents import STYLE
 
-STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#111}
-table{border-collapse:collapse;width:100%}th,td{border:1px solid #999;padding:.3rem .5rem;text-align:left}
-th{background:#eee}.emergency{font-weight:bold}@media print{body{margin:0}}"""
+ACTIVITY = "privacy-supervision"
+
+
+def access_report(auditor: Auditor, person_id: uuid.UUID) -> AccessReport:
+    """For the privacy officer of the person's municipality (403 for other roles, 404 elsewhere)."""
+    if not auditor.principal.municipal_privacy_officer:
+        auditor.denied(Operation.read, "access_report", person_id, [], ACTIVITY)
+        raise forbidden("Only the privacy officer reads the audit log.")
+    person = persons.access_report_subject(auditor, person_id)
+    processing = [ProcessingRecord(occurred_at=at, organisation=name or "Casusregister (beheer)", operation=operation,
+                                   resource_type=resource_type, purpose=activity, legal_basis=basis,
+                                   emergency=outcome == Outcome.emergency)
+                  for at, name, operation, resource_type, activity, basis, outcome
+                  in audit_events.processing_of(auditor.session, person.pseudonym)]
+    auditor.allowed(Operation.read, "access_report", person_id, [person.pseudonym], ACTIVITY,
+                    {"records": len(processing)}, municipality_id=person.municipality_id)
+    return AccessReport(pseudonym=person.pseudonym, name=person.name, date_of_birth=person.date_of_birth,
+                        generated_at=utcnow(), organisations=_summarise(processing), processing=processing)
+
+
+def _summarise(processing: list[ProcessingRecord]) -> list[OrganisationSummary]:
+    summary: dict[str, OrganisationSummary] = {}
+    for record in processing:
+        entry = summary.get(record.organisation)
+        if entry is None:
+            summary[record.organisation] = OrganisationSummary(organisation=record.organisation, first=record.occurred_at,
+                                                               last=record.occurred_at, count=1)
+        else:
+            entry.last, entry.count = record.occurred_at, entry.count + 1
+    return sorted(summary.values(), key=lambda s: s.organisation)
+
 
 
 def _rows(cells: list[list[str]]) -> str:

@@ -8,6 +8,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlmodel import Session
 
 from app.audit.writer import write_system_event
+from app.auth import tenancy
 from app.config import Settings
 from app.models import (
     Action,
@@ -102,6 +103,11 @@ def _count(session: Session, query) -> int:
 
 def dry_run(session: Session, settings: Settings) -> Erasure:
     """What a run would erase now: due signals and cases, what hangs on them, and persons left with nothing."""
+    with tenancy.maintenance("retention", session):
+        return _dry_run(session, settings)
+
+
+def _dry_run(session: Session, settings: Settings) -> Erasure:
     cases, signals = _due_cases(settings), _due_signals(settings)
     erased_signal = or_(Signal.id.in_(signals), Signal.case_id.in_(cases))
     kept_signal = and_(Signal.id.not_in(signals), or_(Signal.case_id.is_(None), Signal.case_id.not_in(cases)))
@@ -114,6 +120,12 @@ def dry_run(session: Session, settings: Settings) -> Erasure:
 
 
 def run(session: Session, settings: Settings, operator: str) -> Erasure:
+    """Erases what is due, in batches of one transaction each, in every municipality; audited with counts."""
+    with tenancy.maintenance("retention", session):
+        return _run(session, settings, operator)
+
+
+def _run(session: Session, settings: Settings, operator: str) -> Erasure:
     erased = Erasure()
     while ids := list(session.execute(_due_signals(settings).limit(BATCH)).scalars()):
         erased.signals += _erase_signals(session, ids)

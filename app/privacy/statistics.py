@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlmodel import Session, func, select
 
 from app.audit.writer import Auditor
+from app.auth import guard
 from app.auth.principal import forbidden
-from app.models import AgendaItem, Case, Meeting, Role, Signal
+from app.models import AgendaItem, Case, Meeting, Signal
 from app.models.audit import Operation
 from app.models.statistics import Breakdown, Statistics
 from app.privacy.suppression import suppress, suppress_total
@@ -18,8 +19,7 @@ ACTIVITY = "statistics"
 
 def _municipality(auditor: Auditor):
     p = auditor.principal
-    if p.coordinated_municipality is None and not (p.has_role(Role.privacy_officer)
-                                                   and p.organisation_id == p.municipality_id):
+    if p.coordinated_municipality is None and not p.municipal_privacy_officer:
         auditor.denied(Operation.read, "statistics", None, [], ACTIVITY)
         raise forbidden("Statistics are for the municipality's coordinator and privacy officer.")
     return p.municipality_id
@@ -41,7 +41,14 @@ def _days_to_first_meeting(session: Session, municipality, since: datetime, unti
 
 def compute(auditor: Auditor, since: datetime, until: datetime, threshold: int) -> Statistics:
     municipality = _municipality(auditor)
-    session = auditor.session
+    with guard.access("statistics"):
+        result = _compute(auditor.session, municipality, since, until, threshold)
+    auditor.allowed(Operation.read, "statistics", None, [], ACTIVITY,
+                    {"since": since.isoformat(), "until": until.isoformat()}, municipality_id=municipality)
+    return result
+
+
+def _compute(session: Session, municipality, since: datetime, until: datetime, threshold: int) -> Statistics:
     signals = session.exec(select(Signal.categories, Signal.district, Signal.urgency, Signal.status,
                                   Signal.created_at, Signal.triaged_at).where(
         Signal.municipality_id == municipality, Signal.created_at >= since, Signal.created_at < until)).all()
@@ -62,6 +69,4 @@ def compute(auditor: Auditor, since: datetime, until: datetime, threshold: int) 
         cases_opened=suppress_total(len(cases), threshold), cases_by_status=breakdown(cases),
         median_hours_to_triage=_median(hours, threshold),
         median_days_to_first_meeting=_median(_days_to_first_meeting(session, municipality, since, until), threshold))
-    auditor.allowed(Operation.read, "statistics", None, [], ACTIVITY,
-                    {"since": since.isoformat(), "until": until.isoformat()})
     return result

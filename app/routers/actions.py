@@ -2,17 +2,17 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from app.audit.writer import AuditorDep
-from app.auth.action_access import (
+from app.auth.policies.actions import (
     ActionCase,
     ChangeableAction,
     ReadableAction,
     assigned_actions,
     case_actions,
 )
-from app.auth.case_access import ReadableCase
+from app.auth.policies.cases import ReadableCase
 from app.db import SessionDep
 from app.models.action import ActionCreate, ActionStatus, ActionUpdate, ActionView
 from app.pagination import Page, PageDep, encode_cursor
@@ -27,12 +27,13 @@ class ActionPage(Page[ActionView]):
 
 
 @router.post("/cases/{id}/actions", status_code=201, response_model=ActionView, summary="Agree an action for a case",
-             responses={409: {"description": "The Idempotency-Key was used with another body"}})
+             responses={409: {"description": "The case is closed, or the Idempotency-Key was used with another body"}})
 def create_action(access: ActionCase, data: ActionCreate, session: SessionDep, auditor: AuditorDep,
                   response: Response, idempotency_key: IdempotencyKey = None):
     action, replayed = actions.assign_once(session, auditor, access, data, idempotency_key)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
+    response.headers["ETag"] = actions.etag(action)
     return actions.present(action, access.case)
 
 
@@ -51,11 +52,19 @@ def list_assigned_actions(auditor: AuditorDep, page: PageDep,
 
 
 @router.get("/actions/{id}", response_model=ActionView, summary="Read one action")
-def read_action(access: ReadableAction):
+def read_action(access: ReadableAction, response: Response):
+    response.headers["ETag"] = actions.etag(access.action)
     return actions.present(access.action, access.case)
 
 
 @router.patch("/actions/{id}", response_model=ActionView, summary="Mark an action done or cancelled, with a result note",
-               responses={409: {"description": "The action is already done or cancelled"}})
-def finish_action(access: ChangeableAction, data: ActionUpdate, session: SessionDep, auditor: AuditorDep):
-    return actions.present(actions.finish(session, auditor, access, data), access.case)
+               responses={409: {"description": "The action is already done or cancelled"},
+                          412: {"description": "If-Match is not the current ETag: read the action again"},
+                          428: {"description": "If-Match is missing"}})
+def finish_action(access: ChangeableAction, data: ActionUpdate, session: SessionDep, auditor: AuditorDep,
+                  response: Response,
+                  if_match: Annotated[str | None, Header(alias="If-Match", max_length=100,
+                                                         description="The ETag of the action you read")] = None):
+    action = actions.finish(session, auditor, access, data, if_match)
+    response.headers["ETag"] = actions.etag(action)
+    return actions.present(action, access.case)

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from app.audit.writer import AuditorDep
-from app.auth.audit_access import AuditFilter, access_report, list_events
+from app.auth.policies.audit_events import AuditFilter, list_events
 from app.models.audit import AccessReport, AuditEventView, Outcome
 from app.pagination import Page, PageDep, encode_cursor
-from app.services.reports import access_report_html
+from app.privacy.access_reports import access_report, access_report_html
 from app.validation import SINGLE_LINE_PATTERN as LINE
 
 router = APIRouter(tags=["privacy officer"])

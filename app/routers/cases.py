@@ -6,17 +6,17 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from app.audit.writer import AuditorDep
-from app.auth.case_access import (
+from app.auth.policies.cases import (
     CaseAccess,
     ManagedCase,
     ReadableCase,
     case_history,
     case_members,
-    find_case_for_emergency,
+    emergency_target,
     list_cases,
-    person_for_new_case,
 )
-from app.auth.item_access import visible_item_ids
+from app.auth.policies.items import visible_item_ids
+from app.auth.policies.persons import person_for_new_case
 from app.db import SessionDep
 from app.errors import not_found
 from app.models.case import (
@@ -45,7 +45,7 @@ def create_case(data: CaseCreate, session: SessionDep, auditor: AuditorDep, resp
     case = cases.open_case(session, auditor, person, data.owner_user_id, data.next_review_date)
     response.headers["Location"] = f"{request.url.path}/{case.id}"
     response.headers["ETag"] = cases.etag(case)
-    return cases.present(CaseAccess(case, person, "full", is_member=True, emergency=False))
+    return cases.present(CaseAccess(case, person, "coordinator", "full", emergency=False))
 
 
 @router.get("", response_model=CasePage, summary="List the cases visible to you")
@@ -75,7 +75,7 @@ def update_case(access: ManagedCase, data: CaseUpdate, session: SessionDep, audi
 
 @router.get("/{id}/history", response_model=list[HistoryEntry], summary="Who changed what, and when")
 def read_history(access: ReadableCase, session: SessionDep, auditor: AuditorDep):
-    entries = case_history(session, access, visible_item_ids(auditor, access))
+    entries = case_history(session, access, None if access.managed else visible_item_ids(auditor, access))
     return [HistoryEntry.model_validate(h, from_attributes=True) for h in entries]
 
 
@@ -109,7 +109,7 @@ def remove_member(access: ManagedCase, organisation_id: uuid.UUID, session: Sess
              responses={409: {"description": "You already have access to this case"}})
 def request_emergency_access(id: uuid.UUID, data: EmergencyRequest, request: Request, session: SessionDep,
                              auditor: AuditorDep):
-    case, person = find_case_for_emergency(auditor, id)
+    case, person = emergency_target(auditor, id)
     hours = request.app.state.settings.emergency_access_hours
     return EmergencyAccessView.model_validate(emergency.grant(session, auditor, case, person, data, hours),
                                               from_attributes=True)

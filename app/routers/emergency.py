@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.audit.writer import AuditorDep
-from app.auth.emergency_access import ReviewableEmergencyAccess, list_emergency_accesses
+from app.auth.policies.emergency_accesses import ReviewableEmergencyAccess, list_emergency_accesses
 from app.db import SessionDep
 from app.models.emergency import EmergencyAccessView, Review, ReviewStatus
 from app.pagination import Page, PageDep, encode_cursor

@@ -5,8 +5,8 @@ import uuid
 from fastapi import APIRouter
 
 from app.audit.writer import AuditorDep
-from app.auth.case_access import ContributableCase, ReadableCase, case_members
-from app.auth.item_access import (
+from app.auth.policies.cases import ContributableCase, ReadableCase, case_members
+from app.auth.policies.items import (
     correctable_item,
     earlier_versions,
     list_items,
@@ -48,5 +48,5 @@ def correct_case_item(access: ContributableCase, item_id: uuid.UUID, data: ItemC
     current = correctable_item(auditor, access, item_id)
     item = items.correct_item(session, auditor, access, current, data)
     session.flush()
-    shared_with = share_lists(auditor, [item.item_id]).get(item.item_id, [])
-    return _view(item, shared_with, earlier_versions(auditor, item.item_id))
+    shared_with = share_lists(session, [item.item_id]).get(item.item_id, [])
+    return _view(item, shared_with, earlier_versions(session, item.item_id))

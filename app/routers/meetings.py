@@ -8,15 +8,14 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from app.audit.writer import AuditorDep
-from app.auth.case_access import ManagedCase
-from app.auth.meeting_access import (
+from app.auth.policies.agendas import agenda_item, read_agenda
+from app.auth.policies.cases import ManagedCase
+from app.auth.policies.meetings import (
     MeetingAccess,
     ReadableMeeting,
     RunMeeting,
-    agenda_item,
     list_meetings,
     planning_municipality,
-    read_agenda,
 )
 from app.db import SessionDep
 from app.models.meeting import (
@@ -39,7 +38,9 @@ from app.services import agenda, agenda_document, meetings
 router = APIRouter(tags=["meetings"])
 REPLAY_CONFLICT = {409: {"description": "The Idempotency-Key was used with another body"}}
 STALE = {412: {"description": "If-Match is not the current ETag: read the meeting again"}}
+REQUIRED = STALE | {428: {"description": "If-Match is missing"}}
 CLOSED = {409: {"description": "The meeting is closed: its agenda and minutes are immutable"}}
+BUILT = {409: {"description": "The meeting is closed, or starts beyond AGENDA_HORIZON_DAYS from now"}}
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100,
                                        description="The ETag of the meeting (and its agenda) you read")]
 
@@ -79,7 +80,7 @@ def read_meeting(access: ReadableMeeting, response: Response):
     return meetings.present(access.meeting, access.attendees)
 
 
-@router.patch("/meetings/{id}", response_model=MeetingView, responses=STALE | {
+@router.patch("/meetings/{id}", response_model=MeetingView, responses=REQUIRED | {
     409: {"description": "The status cannot go from the current one to the one sent, or the meeting is closed"}},
               summary="Change a meeting; status planned → in_progress → closed (closing applies its decisions)")
 def update_meeting(access: RunMeeting, data: MeetingUpdate, session: SessionDep, auditor: AuditorDep,
@@ -106,27 +107,28 @@ def read_meeting_agenda(access: ReadableMeeting, auditor: AuditorDep, session: S
                     headers={"ETag": response.headers["ETag"]})
 
 
-@router.post("/meetings/{id}/agenda/build", response_model=Agenda, responses=STALE | CLOSED,
+@router.post("/meetings/{id}/agenda/build", response_model=Agenda, responses=STALE | BUILT,
              summary="Fill the agenda from the registry (idempotent)")
 def build_agenda(access: RunMeeting, session: SessionDep, auditor: AuditorDep, response: Response,
                  if_match: IfMatch = None):
-    meetings.check_if_match(access.meeting, if_match)
+    meetings.check_if_match(access.meeting, if_match, required=False)
     agenda.build(session, auditor, access)
     session.flush()
     return _agenda(access, auditor, response)
 
 
 @router.post("/meetings/{id}/agenda/items", status_code=201, response_model=Agenda, responses=STALE | {
-    409: {"description": "The meeting or the case is closed, or the case is on the agenda already"}},
+    409: {"description": "The meeting or the case is closed, the case is on the agenda already, or the meeting "
+                         "starts beyond AGENDA_HORIZON_DAYS from now"}},
              summary="Put a case on the agenda")
 def add_agenda_item(access: RunMeeting, data: AgendaItemCreate, session: SessionDep, auditor: AuditorDep,
                     response: Response, if_match: IfMatch = None):
-    meetings.check_if_match(access.meeting, if_match)
+    meetings.check_if_match(access.meeting, if_match, required=False)
     agenda.add_item(session, auditor, access, data)
     return _agenda(access, auditor, response)
 
 
-@router.patch("/meetings/{id}/agenda/items/{item_id}", response_model=Agenda, responses=STALE | {
+@router.patch("/meetings/{id}/agenda/items/{item_id}", response_model=Agenda, responses=REQUIRED | {
     409: {"description": "The meeting is closed, or minutes and a decision before it runs"}},
               summary="Reorder, mark urgent, or record minutes and the decision")
 def update_agenda_item(access: RunMeeting, item_id: uuid.UUID, data: AgendaItemUpdate, session: SessionDep,
@@ -137,7 +139,7 @@ def update_agenda_item(access: RunMeeting, item_id: uuid.UUID, data: AgendaItemU
     return _agenda(access, auditor, response)
 
 
-@router.delete("/meetings/{id}/agenda/items/{item_id}", status_code=204, responses=STALE | CLOSED,
+@router.delete("/meetings/{id}/agenda/items/{item_id}", status_code=204, responses=REQUIRED | CLOSED,
                summary="Take a case off the agenda")
 def remove_agenda_item(access: RunMeeting, item_id: uuid.UUID, session: SessionDep, auditor: AuditorDep,
                        if_match: IfMatch = None):

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 
 from app.audit.writer import AuditorDep
-from app.auth.person_access import candidates
+from app.auth.policies.persons import candidates
 from app.models.matching import PersonCandidates, PersonSearch
 
 router = APIRouter(prefix="/persons", tags=["persons"])

@@ -8,13 +8,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from app.audit.writer import AuditorDep
-from app.auth.referral_access import (
-    ChangeableReferral,
-    ReadableReferral,
-    audit_read,
-    list_referrals,
-    shared_items,
-)
+from app.auth.policies.referrals import ChangeableReferral, ReadableReferral, list_referrals
 from app.db import SessionDep
 from app.models.referral import (
     InboundReceipt,
@@ -56,28 +50,23 @@ def create_referral(id: uuid.UUID, data: ReferralCreate, request: Request, sessi
 
 @router.get("/referrals", response_model=ReferralPage, summary="Referrals you sent or received")
 def list_visible_referrals(
-        auditor: AuditorDep, session: SessionDep, page: PageDep,
+        auditor: AuditorDep, page: PageDep,
         direction: Annotated[Literal["sent", "received"] | None, Query(
             description="sent: made by your municipality; received: addressed to your organisation")] = None,
         status: Annotated[ReferralStatus | None, Query(description="Only referrals with this status")] = None):
     accesses, more = list_referrals(auditor, page, direction, status)
-    found = shared_items(session, [a.referral.id for a in accesses])
     cursor = encode_cursor(accesses[-1].referral.created_at, accesses[-1].referral.id) if more else None
-    return ReferralPage(items=[referrals.present(a, found.get(a.referral.id, [])) for a in accesses],
-                        next_cursor=cursor)
+    return ReferralPage(items=[referrals.present(a) for a in accesses], next_cursor=cursor)
 
 
 @router.get("/referrals/{id}", response_model=ReferralView, summary="Read one referral")
-def read_referral(access: ReadableReferral, session: SessionDep, auditor: AuditorDep):
-    found = shared_items(session, [access.referral.id]).get(access.referral.id, [])
-    audit_read(auditor, access, found)
-    return referrals.present(access, found)
+def read_referral(access: ReadableReferral):
+    return referrals.present(access)
 
 
 def _transition(action: str, access, data: TransitionRequest, session, auditor):
     referrals.change(session, auditor, access, action, data)
-    found = shared_items(session, [access.referral.id]).get(access.referral.id, [])
-    return referrals.present(access, found)
+    return referrals.present(access)
 
 
 @router.post("/referrals/{id}/accept", response_model=ReferralView, responses=ILLEGAL,

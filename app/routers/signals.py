@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from app.audit.writer import AuditorDep
-from app.auth.signal_access import ReadableSignal, list_signals
+from app.auth.policies.signals import ReadableSignal, TriageableSignal, list_signals
 from app.db import SessionDep
 from app.models.signal import SignalCreate, SignalStatus, SignalView
 from app.pagination import Page, PageDep, encode_cursor
@@ -52,13 +52,13 @@ def read_signal(access: ReadableSignal):
 
 @router.post("/{id}/triage", response_model=SignalView, summary="Triage: new case, link to a case, or no action",
              responses={409: {"description": "Already triaged, or the case concerns another person"}})
-def triage_signal(access: ReadableSignal, data: TriageRequest, session: SessionDep, auditor: AuditorDep):
+def triage_signal(access: TriageableSignal, data: TriageRequest, session: SessionDep, auditor: AuditorDep):
     triage.triage(session, auditor, access, data)
     return signals.present(access)
 
 
 @router.post("/{id}/reopen", response_model=SignalView, summary="Re-open a triaged signal, with a reason",
              responses={409: {"description": "The signal is not triaged"}})
-def reopen_signal(access: ReadableSignal, data: ReopenRequest, session: SessionDep, auditor: AuditorDep):
+def reopen_signal(access: TriageableSignal, data: ReopenRequest, session: SessionDep, auditor: AuditorDep):
     triage.reopen(session, auditor, access, data)
     return signals.present(access)

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request, Response
 
 from app.audit.writer import AuditorDep
-from app.auth.subscription_access import (
+from app.auth.policies.subscriptions import (
     OwnDelivery,
     OwnSubscription,
     list_deliveries,

@@ -7,7 +7,7 @@ from argon2 import PasswordHasher
 from sqlmodel import Session, select
 
 from app.auth.passwords import hash_secret
-from app.models import ApiClient, Organisation, OrganisationKind, Role, Scope, User
+from app.models import ApiClient, Organisation, OrganisationKind, OrganisationNetwork, Role, Scope, User
 
 MIN_PASSWORD = 12
 
@@ -35,6 +35,30 @@ def create_organisation(session: Session, name: str, kind: OrganisationKind, cod
     session.add(organisation)
     session.flush()
     return organisation
+
+
+def serving(session: Session, organisation_id: uuid.UUID, municipality_id: uuid.UUID) -> Organisation | None:
+    """The organisation, if it works in the municipality's network: its own, or one it joined."""
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or organisation.municipality_id == municipality_id:
+        return organisation
+    joined = session.get(OrganisationNetwork, (organisation_id, municipality_id))
+    return organisation if joined is not None else None
+
+
+def join_network(session: Session, organisation: Organisation, municipality: Organisation) -> OrganisationNetwork:
+    """The organisation works in the municipality's network too (a regional partner serving several)."""
+    if municipality.kind not in (OrganisationKind.municipality, OrganisationKind.external_municipality):
+        raise AccountError(f"{municipality.name} is not a municipality")
+    if organisation.municipality_id in (None, municipality.id) or organisation.kind in (
+            OrganisationKind.municipality, OrganisationKind.external_municipality):
+        raise AccountError(f"{organisation.name} is a municipality or already works in {municipality.name}'s network")
+    network = session.get(OrganisationNetwork, (organisation.id, municipality.id))
+    if network is None:
+        network = OrganisationNetwork(organisation_id=organisation.id, municipality_id=municipality.id)
+        session.add(network)
+        session.flush()
+    return network
 
 
 def create_user(session: Session, hasher: PasswordHasher, username: str, display_name: str,

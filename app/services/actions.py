@@ -6,16 +6,17 @@ from datetime import date
 from sqlmodel import Session
 
 from app.audit.writer import Auditor
-from app.auth.action_access import ActionAccess, replayed_action
-from app.auth.case_access import ACTIVITY, CaseAccess, case_members
-from app.auth.meeting_access import agenda_item_of_case
+from app.auth.policies import idempotency
+from app.auth.policies.actions import POLICY, ActionAccess, replayed_action
+from app.auth.policies.agendas import agenda_item_of_case
+from app.auth.policies.cases import ACTIVITY, CaseAccess, case_members
 from app.errors import ApiError
 from app.models import Action, Case, User
 from app.models.action import ActionCreate, ActionStatus, ActionUpdate, ActionView
 from app.models.audit import Operation
 from app.models.base import utcnow
 from app.models.outbox import WebhookEvent
-from app.services import idempotency, outbox
+from app.services import outbox
 from app.services.cases import record
 
 
@@ -49,7 +50,8 @@ def assign(session: Session, auditor: Auditor, access: CaseAccess, data: ActionC
     record(session, auditor, access.case.id, "action_agreed",
            {"action_id": str(action.id), "owner_organisation_id": str(action.owner_organisation_id)})
     auditor.allowed(Operation.create, "action", action.id, [access.person.pseudonym], ACTIVITY,
-                    {"case_id": str(access.case.id), "owner_organisation_id": str(action.owner_organisation_id)})
+                    {"case_id": str(access.case.id), "owner_organisation_id": str(action.owner_organisation_id)},
+                    municipality_id=access.case.municipality_id)
     outbox.notify(session, organisation_id=action.owner_organisation_id, event_type=WebhookEvent.action_assigned,
                   resource_type="action", resource_id=action.id)
     return action
@@ -62,7 +64,8 @@ def assign_once(session: Session, auditor: Auditor, access: CaseAccess, data: Ac
     record = None
     if key is not None:
         fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json") | {"case_id": str(access.case.id)})
-        record = idempotency.claim(session, f"{auditor.principal.actor}|actions", key, fingerprint)
+        record = idempotency.claim(session, f"{auditor.principal.actor}|actions", key, fingerprint,
+                                   access.case.municipality_id)
         if not idempotency.is_fresh(record):
             return replayed_action(auditor, access, record.resource_id), True
     action = assign(session, auditor, access, data)
@@ -71,16 +74,31 @@ def assign_once(session: Session, auditor: Auditor, access: CaseAccess, data: Ac
     return action, False
 
 
-def finish(session: Session, auditor: Auditor, access: ActionAccess, data: ActionUpdate) -> Action:
+def etag(action: Action) -> str:
+    return f'"{action.id.hex}-{action.version}"'
+
+
+def check_if_match(action: Action, if_match: str | None) -> None:
+    if if_match is None:
+        raise ApiError(428, "Send If-Match with the action's current ETag.")
+    if if_match != etag(action):
+        raise ApiError(412, "The action was changed since you read it; read it again.")
+
+
+def finish(session: Session, auditor: Auditor, access: ActionAccess, data: ActionUpdate,
+           if_match: str | None) -> Action:
+    """Done or cancelled, written only if the action is still at the version of `if_match`."""
     action = access.action
+    check_if_match(action, if_match)
     if action.status != ActionStatus.open:
         raise ApiError(409, f"The action is already {action.status}.", "illegal-transition")
-    action.status, action.result_note = data.status, data.result_note
-    action.closed_by, action.closed_at = auditor.principal.id, utcnow()
-    session.add(action)
+    values = {"status": data.status, "result_note": data.result_note, "closed_by": auditor.principal.id,
+              "closed_at": utcnow()}
+    POLICY.save(session, action.id, action.version, values, "The action was changed since you read it; read it again.")
     record(session, auditor, access.case.id, "action_" + data.status, {"action_id": str(action.id)})
     auditor.allowed(Operation.update, "action", action.id, [access.person.pseudonym], ACTIVITY,
-                    {"case_id": str(access.case.id), "status": data.status})
+                    {"case_id": str(access.case.id), "status": data.status},
+                    municipality_id=access.case.municipality_id)
     return action
 
 

@@ -1,21 +1,22 @@
 """The agenda: built from the registry, prepared by the chair, minuted and decided in the meeting."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel import Session
 
 from app.audit.writer import Auditor
-from app.auth.case_access import ACTIVITY, CaseAccess, load_case
-from app.auth.meeting_access import (
+from app.auth.policies import meetings as meeting_policy
+from app.auth.policies.agendas import (
     AgendaData,
     AgendaRow,
-    MeetingAccess,
     active_items,
     agenda_candidates,
     case_for_agenda,
     decided_items,
     open_closure_proposals,
 )
+from app.auth.policies.cases import ACTIVITY, CaseAccess, load_case
+from app.auth.policies.meetings import MeetingAccess
 from app.errors import ApiError
 from app.models import AgendaAddendum, AgendaItem, ClosureProposal, Meeting
 from app.models.audit import Operation
@@ -38,11 +39,12 @@ from app.models.meeting import (
 )
 from app.services import cases
 
+STALE = "The meeting or its agenda was changed since you read it; read it again."
+
 
 def bump(session: Session, meeting: Meeting) -> None:
-    """A new version of the meeting and its agenda (the ETag changes)."""
-    meeting.version += 1
-    session.add(meeting)
+    """A new version of the meeting and its agenda (the ETag changes), if no one else made one first."""
+    meeting_policy.POLICY.save(session, meeting.id, meeting.version, {}, STALE)
 
 
 def _not_closed(meeting: Meeting) -> None:
@@ -50,11 +52,20 @@ def _not_closed(meeting: Meeting) -> None:
         raise ApiError(409, "A closed meeting is immutable; add an addendum to correct its minutes.", "meeting-closed")
 
 
+def _within_horizon(auditor: Auditor, meeting: Meeting) -> None:
+    """Putting cases on an agenda opens the chair's access to them: only for a meeting that is near."""
+    days = auditor.settings.agenda_horizon_days
+    if meeting.starts_at > utcnow() + timedelta(days=days):
+        raise ApiError(409, f"The meeting starts more than {days} days from now (AGENDA_HORIZON_DAYS): its agenda "
+                            "is built closer to the date.", "beyond-agenda-horizon")
+
+
 def build(session: Session, auditor: Auditor, access: MeetingAccess) -> int:
     """Adds what is due and not on the agenda yet (nor removed from it by the chair): idempotent."""
     meeting = access.meeting
     _not_closed(meeting)
-    candidates = agenda_candidates(session, meeting)
+    _within_horizon(auditor, meeting)
+    candidates = agenda_candidates(session, access)
     last = max((i.position for i in active_items(session, meeting.id)), default=0)
     session.add_all(AgendaItem(meeting_id=meeting.id, case_id=c.case_id, position=last + n, kind=c.kind,
                                reason=c.reason, added_by=auditor.principal.id)
@@ -77,6 +88,7 @@ def add_item(session: Session, auditor: Auditor, access: MeetingAccess, data: Ag
     """Puts a case on the agenda, at the end; a case the chair removed earlier comes back."""
     meeting = access.meeting
     _not_closed(meeting)
+    _within_horizon(auditor, meeting)
     case, person, item = case_for_agenda(auditor, access, data.case_id)
     if case.status == CaseStatus.closed:
         raise ApiError(409, "The case is closed.", "case-closed")

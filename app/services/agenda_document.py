@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from app.models import Organisation
 from app.models.meeting import Agenda, AgendaItemFull, AgendaItemRedacted, AgendaKind
-from app.services.reports import STYLE
+from app.services.documents import STYLE
 
 KIND_LABELS = {
     AgendaKind.closure_proposal: "Voorstellen tot afsluiten",

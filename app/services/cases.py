@@ -7,7 +7,7 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from app.audit.writer import Auditor
-from app.auth.case_access import ACTIVITY, CaseAccess
+from app.auth.policies.cases import ACTIVITY, POLICY, CaseAccess
 from app.db import upsert_insert
 from app.errors import ApiError
 from app.models import (
@@ -29,6 +29,7 @@ from app.models.case import (
     CaseView,
     RiskAssessment,
 )
+from app.services import accounts
 
 S = CaseStatus
 # Forward one step at a time; closing is possible from every open status; re-opening needs a reason.
@@ -86,7 +87,7 @@ def open_case(session: Session, auditor: Auditor, person: Person, owner_id: uuid
     return case
 
 
-def _transition(case: Case, data: CaseUpdate, changes: dict) -> None:
+def _transition(case: Case, data: CaseUpdate, changes: dict, values: dict) -> None:
     target = data.status
     if target is None or target == case.status:
         return
@@ -99,45 +100,54 @@ def _transition(case: Case, data: CaseUpdate, changes: dict) -> None:
         raise ApiError(400, "Re-opening a closed case needs a reason.", errors=[
             {"name": "reason", "location": "body", "code": "missing", "reason": "required to re-open"}])
     changes["status"] = [case.status, target]
-    case.status = target
+    values["status"] = target
 
 
-def update_case(session: Session, auditor: Auditor, access: CaseAccess, data: CaseUpdate, if_match: str | None) -> Case:
-    case = access.case
-    if if_match is None:
-        raise ApiError(428, "Send If-Match with the case's current ETag.")
-    if if_match != etag(case):
-        raise ApiError(412, "The case was changed since you read it; read it again.")
-    changes: dict = {}
-    _transition(case, data, changes)
+def _fields(session: Session, auditor: Auditor, case: Case, data: CaseUpdate, changes: dict, values: dict) -> None:
     fields = data.model_dump(exclude_unset=True, exclude={"status", "reason", "risk_assessment"})
     if "owner_user_id" in fields:
         _check_owner(session, fields["owner_user_id"], case.municipality_id)
     for name, value in fields.items():
         if getattr(case, name) != value:
             changes[name] = [str(getattr(case, name)), str(value)]
-            setattr(case, name, value)
+            values[name] = value
     if data.risk_assessment is not None:
         ra = data.risk_assessment
-        case.risk_level, case.risk_summary, case.risk_assessed_on = ra.level, ra.summary, ra.assessed_on
-        case.risk_assessed_by = auditor.principal.id
+        values |= {"risk_level": ra.level, "risk_summary": ra.summary, "risk_assessed_on": ra.assessed_on,
+                   "risk_assessed_by": auditor.principal.id}
         changes["risk_assessment"] = {"level": ra.level, "assessed_on": ra.assessed_on.isoformat()}
+
+
+def check_if_match(case: Case, if_match: str | None) -> None:
+    if if_match is None:
+        raise ApiError(428, "Send If-Match with the case's current ETag.")
+    if if_match != etag(case):
+        raise ApiError(412, "The case was changed since you read it; read it again.")
+
+
+def update_case(session: Session, auditor: Auditor, access: CaseAccess, data: CaseUpdate, if_match: str | None) -> Case:
+    """The change, written only if the case is still at the version of `if_match`."""
+    case = access.case
+    check_if_match(case, if_match)
+    changes: dict = {}
+    values: dict = {}
+    _transition(case, data, changes, values)
+    _fields(session, auditor, case, data, changes, values)
     if changes:
         if data.reason:
             changes["reason"] = data.reason
-        case.version += 1
-        case.updated_at = utcnow()
-        session.add(case)
+        POLICY.save(session, case.id, case.version, values | {"updated_at": utcnow()},
+                    "The case was changed since you read it; read it again.")
         record(session, auditor, case.id, "updated", changes)
         auditor.allowed(Operation.update, "case", case.id, [access.person.pseudonym], ACTIVITY,
-                        {"fields": sorted(changes)})
+                        {"fields": sorted(changes)}, municipality_id=case.municipality_id)
     return case
 
 
 def add_member(session: Session, auditor: Auditor, access: CaseAccess, organisation_id: uuid.UUID,
                current: list[uuid.UUID]) -> tuple[CaseMember, Organisation]:
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None or organisation.municipality_id != access.case.municipality_id:
+    organisation = accounts.serving(session, organisation_id, access.case.municipality_id)
+    if organisation is None:
         raise ApiError(400, "The organisation is not part of this municipality's network.", errors=[
             {"name": "organisation_id", "location": "body", "code": "unknown_organisation",
              "reason": "not an organisation in this network"}])

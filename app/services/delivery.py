@@ -20,9 +20,11 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, select
+from sqlmodel import select
 
+from app.auth import tenancy
 from app.config import Settings
+from app.db import Session
 from app.loop import repeat
 from app.models import OutboxMessage
 from app.models.base import utcnow
@@ -123,6 +125,8 @@ def deliver_one(engine: Engine, settings: Settings, http_client: httpx.Client, m
         return None
     with Session(engine) as session:
         session.info["settings"] = settings
+        # A deliverer renders what it sends through the policies, for any municipality's data.
+        tenancy.act_for(session, tenancy.ALL)
         message = session.get(OutboxMessage, message_id)
         failure = _attempt(session, message, http_client)
         if failure is not None:

@@ -5,7 +5,8 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from app.audit.writer import Auditor
-from app.auth.case_access import can_read_case
+from app.auth.policies.cases import readable
+from app.auth.policy import Viewer
 from app.errors import ApiError
 from app.models import Case, EmergencyAccess, Person
 from app.models.audit import Operation
@@ -16,7 +17,7 @@ from app.models.emergency import EmergencyRequest, Review, ReviewStatus
 def grant(session: Session, auditor: Auditor, case: Case, person: Person, data: EmergencyRequest,
           hours: int) -> EmergencyAccess:
     principal = auditor.principal
-    if can_read_case(session, principal, case.id):
+    if readable(session, Viewer.of(auditor), case.id):
         raise ApiError(409, "You already have access to this case.", "already-accessible")
     now = utcnow()
     access = EmergencyAccess(case_id=case.id, actor_id=principal.id, actor_name=principal.name,
@@ -25,7 +26,8 @@ def grant(session: Session, auditor: Auditor, case: Case, person: Person, data: 
     session.add(access)
     session.flush()
     auditor.allowed(Operation.create, "emergency_access", access.id, [person.pseudonym], "emergency-access",
-                    {"case_id": str(case.id), "expires_at": access.expires_at.isoformat()}, emergency=True)
+                    {"case_id": str(case.id), "expires_at": access.expires_at.isoformat()}, emergency=True,
+                    municipality_id=case.municipality_id)
     return access
 
 

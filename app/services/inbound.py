@@ -7,8 +7,9 @@ from typing import Any
 from sqlmodel import Session
 
 from app.audit.writer import Auditor
+from app.auth.policies import idempotency
+from app.auth.policies.referrals import ACTIVITY
 from app.auth.principal import forbidden
-from app.auth.referral_access import ACTIVITY
 from app.errors import ApiError
 from app.models import ExternalEndpoint, Organisation, Scope
 from app.models.audit import Operation
@@ -20,7 +21,7 @@ from app.models.referral import (
     ReferralKind,
 )
 from app.models.signal import Channel, SignalCategory, SignalCreate, SubjectIn
-from app.services import idempotency, outbox, signals
+from app.services import outbox, signals
 from app.services.endpoints import endpoint_of
 
 
@@ -39,12 +40,12 @@ def _linked_sender(session: Session, auditor: Auditor) -> ExternalEndpoint:
     return link
 
 
-def _claim(session: Session, auditor: Auditor, data: InboundReferral):
+def _claim(session: Session, auditor: Auditor, data: InboundReferral, link: ExternalEndpoint):
     """Idempotent per sending organisation and its reference, whichever of its clients retries."""
     actor = f"org:{auditor.principal.organisation_id}|inbound-referrals"
     fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json"))
     try:
-        return idempotency.claim(session, actor, data.sender_reference, fingerprint)
+        return idempotency.claim(session, actor, data.sender_reference, fingerprint, link.municipality_id)
     except ApiError as exc:
         if exc.status != 409:
             raise
@@ -54,7 +55,8 @@ def _claim(session: Session, auditor: Auditor, data: InboundReferral):
 
 def receive(session: Session, auditor: Auditor, secret: str, data: InboundReferral) -> Received:
     link = _linked_sender(session, auditor)
-    record = _claim(session, auditor, data)
+    auditor.acting_for = link.municipality_id
+    record = _claim(session, auditor, data, link)
     if not idempotency.is_fresh(record):
         auditor.allowed(Operation.create, "referral", record.resource_id, [], ACTIVITY, {"replay": True})
         return Received(record.response_body, created=False)

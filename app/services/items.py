@@ -5,7 +5,7 @@ import uuid
 from sqlmodel import Session
 
 from app.audit.writer import Auditor
-from app.auth.case_access import ACTIVITY, CaseAccess
+from app.auth.policies.cases import ACTIVITY, CaseAccess
 from app.errors import ApiError
 from app.models import InformationItem, ItemShare
 from app.models.audit import Operation

@@ -4,7 +4,7 @@ POST /referrals/{id}/accept|decline|complete|withdraw. Each call uses a client-c
 the other registry (the client it registered for us, see `casusregister register-endpoint`).
 
 Outbox messages hold ids only; the personal data are rendered at delivery time by
-`app.auth.referral_access`, which audits the disclosure."""
+`app.auth.policies.referrals`, which audits the disclosure."""
 
 import uuid
 from collections.abc import Callable
@@ -12,7 +12,7 @@ from collections.abc import Callable
 import httpx
 from sqlmodel import Session, select
 
-from app.auth import referral_access
+from app.auth.policies import referrals as referral_access
 from app.models import ExternalEndpoint, OutboxMessage, Scope
 from app.models.outbox import MessageStatus
 from app.models.referral import Referral, ReferralDirection, ReferralStatus

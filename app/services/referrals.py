@@ -8,10 +8,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.audit.writer import Auditor
-from app.auth import referral_access
-from app.auth.case_access import CaseAccess, managed_case
+from app.auth.policies import idempotency
+from app.auth.policies import referrals as referral_access
+from app.auth.policies.cases import CaseAccess, managed_case
+from app.auth.policies.items import shareable_item_ids
+from app.auth.policies.referrals import ACTIVITY, ReferralAccess
 from app.auth.principal import forbidden
-from app.auth.referral_access import ACTIVITY, ReferralAccess
 from app.errors import ApiError
 from app.models import ExternalEndpoint, Organisation, OrganisationKind
 from app.models.audit import Operation
@@ -29,11 +31,10 @@ from app.models.referral import (
     ReferralRecipientView,
     ReferralStatus,
     SharedField,
-    SharedItem,
     SharedSubject,
     TransitionRequest,
 )
-from app.services import cases, idempotency, items, outbox, referral_delivery
+from app.services import accounts, cases, items, outbox, referral_delivery
 
 S = ReferralStatus
 # action: (from which statuses, to which status, which party may do it)
@@ -63,7 +64,7 @@ def _recipient(session: Session, case: CaseAccess, data: ReferralCreate) -> tupl
     organisation = session.get(Organisation, data.recipient_organisation_id)
     municipality = case.case.municipality_id
     if organisation is not None and organisation.id != municipality:
-        if organisation.municipality_id == municipality:
+        if accounts.serving(session, organisation.id, municipality) is not None:
             return organisation, False
         link = session.exec(select(ExternalEndpoint).where(ExternalEndpoint.organisation_id == organisation.id,
                                                            ExternalEndpoint.municipality_id == municipality)).first()
@@ -82,7 +83,7 @@ def _check_external_fields(data: ReferralCreate) -> None:
 
 
 def _check_items(session: Session, case: CaseAccess, wanted: list[uuid.UUID]) -> None:
-    found = set(referral_access.shareable_item_ids(session, case, wanted))
+    found = set(shareable_item_ids(session, case.case.id, wanted))
     unknown = [str(i) for i in wanted if i not in found]
     if unknown:
         raise ApiError(400, "Only current information items of this case can be shared.", errors=[
@@ -100,15 +101,15 @@ def submit(session: Session, auditor: Auditor, case_id: uuid.UUID, data: Referra
     record = None
     if key is not None:
         fingerprint = idempotency.request_fingerprint({"case_id": str(case_id)} | data.model_dump(mode="json"))
-        record = idempotency.claim(session, f"{principal.actor}|referrals", key, fingerprint)
+        record = idempotency.claim(session, f"{principal.actor}|referrals", key, fingerprint,
+                                   principal.coordinated_municipality)
     case = managed_case(case_id, auditor)
     if record is not None and not idempotency.is_fresh(record):
         auditor.allowed(Operation.create, "referral", record.resource_id, [case.person.pseudonym], ACTIVITY,
                         {"replay": True})
         return Created(record.resource_id, record.response_body, replayed=True)
     access = create(session, auditor, case, data)
-    body = present(access, referral_access.shared_items(session, [access.referral.id]).get(access.referral.id, []))
-    body = body.model_dump(mode="json")
+    body = present(access).model_dump(mode="json")
     if record is not None:
         idempotency.complete(session, record, 201, body, access.referral.id)
     return Created(access.referral.id, body, replayed=False)
@@ -139,7 +140,8 @@ def create(session: Session, auditor: Auditor, case: CaseAccess, data: ReferralC
                   resource_id=referral.id)
     if external:
         referral_delivery.queue_delivery(session, referral)
-    return ReferralAccess(referral, case.person, "coordinator")
+    shared = referral_access.shared_items(session, [referral.id]).get(referral.id, [])
+    return ReferralAccess(referral, case.person, "coordinator", shared)
 
 
 def _party(access: ReferralAccess) -> str | None:
@@ -176,7 +178,7 @@ def change(session: Session, auditor: Auditor, access: ReferralAccess, action: s
     if referral.case_id is not None:
         cases.record(session, auditor, referral.case_id, f"referral_{target}", {"referral_id": str(referral.id)})
     auditor.allowed(Operation.update, "referral", referral.id, [access.person.pseudonym], ACTIVITY,
-                    {"status": [previous, target], "view": access.role})
+                    {"status": [previous, target], "view": access.role}, municipality_id=referral.municipality_id)
     _announce(session, access, party)
 
 
@@ -206,10 +208,10 @@ def _add_assessment(session: Session, auditor: Auditor, access: ReferralAccess, 
     return item.item_id
 
 
-def present(access: ReferralAccess, shared: list[SharedItem]) -> ReferralCoordinatorView | ReferralRecipientView:
+def present(access: ReferralAccess) -> ReferralCoordinatorView | ReferralRecipientView:
     """The coordinator (and the chair of a meeting with the case on its agenda) sees the whole
     referral; a recipient its shared data, and only while it is open."""
-    referral = access.referral
+    referral, shared = access.referral, access.items
     full = access.role in ("coordinator", "chair")
     is_open = referral.status in OPEN_STATUSES or full
     fields = dict(

@@ -4,12 +4,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel import Session
 
 from app.audit.writer import Auditor
-from app.auth.principal import forbidden
-from app.auth.signal_access import SignalAccess
+from app.auth.policies import idempotency
+from app.auth.policies.signals import INTAKE, SignalAccess, insert_signal
+from app.auth.principal import Principal, forbidden
+from app.errors import ApiError
 from app.models import Signal
 from app.models.audit import Operation
 from app.models.outbox import WebhookEvent
@@ -23,11 +24,7 @@ from app.models.signal import (
     SignalStatus,
     SubjectReported,
 )
-from app.services import idempotency, outbox, persons
-
-# A plain INSERT, built once, rather than the ORM's unit of work: intake is the busiest write, and the
-# signal is not changed again in that request.
-INSERT_SIGNAL = insert(Signal.__table__)
+from app.services import outbox, persons
 
 
 @dataclass(frozen=True)
@@ -41,30 +38,46 @@ def submit(session: Session, auditor: Auditor, secret: str, data: SignalCreate, 
     """Intake with an optional Idempotency-Key: a retry answers the original response."""
     principal = auditor.principal
     if not principal.may_report:
-        auditor.denied(Operation.create, "signal", None, [], "signal-intake")
+        auditor.denied(Operation.create, "signal", None, [], INTAKE)
         raise forbidden("Only reporters and systems with scope signals:create submit signals.")
+    municipality_id = _destination(principal, data)
     record = None
     if key is not None:
-        fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json"))
-        record = idempotency.claim(session, f"{principal.actor}|signals", key, fingerprint)
+        # Without a municipality named, the body hashes as it did before the field existed.
+        unnamed = {"municipality_id"} if data.municipality_id is None else None
+        fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json", exclude=unnamed))
+        record = idempotency.claim(session, f"{principal.actor}|signals", key, fingerprint, municipality_id)
         if not idempotency.is_fresh(record):
-            auditor.allowed(Operation.create, "signal", record.resource_id, [], "signal-intake", {"replay": True})
+            auditor.allowed(Operation.create, "signal", record.resource_id, [], INTAKE, {"replay": True},
+                            municipality_id=municipality_id)
             return Submission(record.resource_id, record.response_body, replayed=True)
-    access = create_signal(session, auditor, secret, data)
+    access = create_signal(session, auditor, secret, data, municipality_id)
     body = present(access).model_dump(mode="json")
     if record is not None:
         idempotency.complete(session, record, 201, body, access.signal.id)
     return Submission(access.signal.id, body, replayed=False)
 
 
+def _destination(principal: Principal, data: SignalCreate) -> uuid.UUID:
+    """The municipality the signal is for: the one named, which must be one the reporter works in, or
+    else the reporter's own organisation's."""
+    if data.municipality_id is None:
+        if principal.municipality_id is None:
+            raise forbidden("Your organisation is not part of a municipality's network.")
+        return principal.municipality_id
+    if data.municipality_id not in principal.municipalities:
+        raise ApiError(400, "You do not report to this municipality.", errors=[
+            {"name": "municipality_id", "location": "body", "code": "unknown_municipality",
+             "reason": "not a municipality your organisation works in"}])
+    return data.municipality_id
+
+
 def create_signal(session: Session, auditor: Auditor, secret: str, data: SignalCreate,
-                  municipality_id: uuid.UUID | None = None) -> SignalAccess:
-    """`municipality_id`: where the signal goes when not the reporter's own network (an inbound
-    referral from another municipality's system goes to the municipality linked with it)."""
+                  municipality_id: uuid.UUID) -> SignalAccess:
+    """A reported signal for `municipality_id`: the reporter's, or for an inbound referral from another
+    municipality's system, the municipality linked with it."""
     principal = auditor.principal
-    municipality_id = municipality_id or principal.municipality_id
-    if municipality_id is None:
-        raise forbidden("Your organisation is not part of a municipality's network.")
+    auditor.acting_for = municipality_id
     person, reason = persons.match_or_create(session, secret, municipality_id, data.subject, data.district)
     subject = data.subject
     signal = Signal(
@@ -75,11 +88,11 @@ def create_signal(session: Session, auditor: Auditor, secret: str, data: SignalC
         categories=[c.value for c in data.categories], description=data.description,
         observed_at=data.observed_at, urgency=data.urgency, channel=data.channel, district=data.district,
         status=SignalStatus.received, match_reason=reason)
-    session.execute(INSERT_SIGNAL, signal.model_dump())
-    auditor.allowed(Operation.create, "signal", signal.id, [person.pseudonym], "signal-intake")
+    insert_signal(session, signal)
+    auditor.allowed(Operation.create, "signal", signal.id, [person.pseudonym], INTAKE)
     outbox.notify(session, organisation_id=signal.municipality_id, event_type=WebhookEvent.signal_received,
                   resource_type="signal", resource_id=signal.id)
-    return SignalAccess(signal, person, "reporter")
+    return SignalAccess(signal, person, "reporter", "reporter")
 
 
 def present(access: SignalAccess) -> SignalFullView | SignalReporterView:

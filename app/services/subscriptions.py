@@ -3,7 +3,8 @@
 from sqlmodel import Session
 
 from app.audit.writer import Auditor
-from app.auth.subscription_access import ACTIVITY, require_manager
+from app.auth.policies.subscriptions import ACTIVITY, require_manager, unreadable_events
+from app.auth.principal import Principal
 from app.config import Settings
 from app.errors import ApiError
 from app.models import OutboxMessage, Subscription
@@ -13,20 +14,28 @@ from app.models.outbox import MessageStatus, SubscriptionCreate
 from app.services import targets, webhooks
 
 
-def _refused(reason: str) -> ApiError:
-    return ApiError(400, f"The callback_url is not accepted: {reason}.", "callback-url-refused",
-                    errors=[{"name": "callback_url", "location": "body", "code": "callback_url_refused",
-                             "reason": reason}])
+def _refusals(principal: Principal, settings: Settings, data: SubscriptionCreate) -> list[dict[str, str]]:
+    """Every reason to refuse the subscription: a callback URL we will not call, and events whose
+    resources the subscriber could not read (their href would answer 404 to it)."""
+    errors = []
+    try:
+        targets.check_callback_url(data.callback_url, settings.webhook_private_targets_allowed, settings.demo_mode)
+    except targets.TargetRefused as exc:
+        errors.append({"name": "callback_url", "location": "body", "code": "callback_url_refused", "reason": str(exc)})
+    errors += [{"name": "events", "location": "body", "code": "event_not_readable",
+                "reason": f"{event}: you cannot read the resources this event is about"}
+               for event in unreadable_events(principal, data.events)]
+    return errors
 
 
 def create(session: Session, auditor: Auditor, settings: Settings, data: SubscriptionCreate) -> tuple[Subscription, str]:
     """Returns the subscription and its signing secret, which is stored only encrypted."""
     principal = require_manager(auditor, Operation.create)
-    try:
-        targets.check_callback_url(data.callback_url, settings.webhook_private_targets_allowed,
-                                   settings.demo_mode)
-    except targets.TargetRefused as exc:
-        raise _refused(str(exc)) from exc
+    errors = _refusals(principal, settings, data)
+    if errors:
+        detail = "; ".join(f"{e['name']}: {e['reason']}" for e in errors)
+        slug = "callback-url-refused" if errors[0]["name"] == "callback_url" else "event-not-readable"
+        raise ApiError(400, f"The subscription is not accepted ({detail}).", slug, errors=errors)
     secret = webhooks.new_secret()
     subscription = Subscription(organisation_id=principal.organisation_id, callback_url=data.callback_url,
                                 events=[e.value for e in data.events], key_id=webhooks.new_key_id(),

@@ -7,9 +7,8 @@ from pydantic import model_validator
 from sqlmodel import Session, SQLModel
 
 from app.audit.writer import Auditor
-from app.auth.case_access import load_case
-from app.auth.principal import forbidden
-from app.auth.signal_access import SignalAccess
+from app.auth.policies.cases import load_case
+from app.auth.policies.signals import FOLLOW_UP, SignalAccess
 from app.errors import ApiError
 from app.models.audit import Operation
 from app.models.base import utcnow
@@ -43,14 +42,8 @@ class ReopenRequest(SQLModel):
     reason: Reason
 
 
-def _coordinating(auditor: Auditor, access: SignalAccess) -> None:
-    if access.signal.municipality_id != auditor.principal.coordinated_municipality:  # a chair also reads it in full
-        auditor.denied(Operation.update, "signal", access.signal.id, [access.person.pseudonym], "signal-follow-up")
-        raise forbidden("Only the coordinator of the signal's municipality triages it.")
-
-
 def triage(session: Session, auditor: Auditor, access: SignalAccess, data: TriageRequest) -> None:
-    _coordinating(auditor, access)
+    """`access`: the signal, locked, of a coordinator (policies.signals.triageable_signal)."""
     signal = access.signal
     if signal.status not in OPEN:
         raise ApiError(409, f"The signal was already triaged ({signal.status}); re-open it first.", "already-triaged")
@@ -68,12 +61,12 @@ def triage(session: Session, auditor: Auditor, access: SignalAccess, data: Triag
     session.add(signal)
     if case is not None:
         cases.record(session, auditor, case.id, "signal_linked", {"signal_id": str(signal.id)})
-    auditor.allowed(Operation.update, "signal", signal.id, [access.person.pseudonym], "signal-follow-up",
-                    {"triage": data.outcome, "case_id": str(case.id) if case else None})
+    auditor.allowed(Operation.update, "signal", signal.id, [access.person.pseudonym], FOLLOW_UP,
+                    {"triage": data.outcome, "case_id": str(case.id) if case else None},
+                    municipality_id=signal.municipality_id)
 
 
 def reopen(session: Session, auditor: Auditor, access: SignalAccess, data: ReopenRequest) -> None:
-    _coordinating(auditor, access)
     signal = access.signal
     if signal.status in OPEN:
         raise ApiError(409, "The signal is not triaged; there is nothing to re-open.", "not-triaged")
@@ -81,5 +74,6 @@ def reopen(session: Session, auditor: Auditor, access: SignalAccess, data: Reope
     signal.status, signal.case_id, signal.triage_reason = SignalStatus.in_triage, None, data.reason
     signal.updated_at = utcnow()
     session.add(signal)
-    auditor.allowed(Operation.update, "signal", signal.id, [access.person.pseudonym], "signal-follow-up",
-                    {"reopen": True, "previous": previous, "reason": data.reason})
+    # The reason stays on the signal: free text is never written to the audit log.
+    auditor.allowed(Operation.update, "signal", signal.id, [access.person.pseudonym], FOLLOW_UP,
+                    {"reopen": True, "previous": previous}, municipality_id=signal.municipality_id)

@@ -1,7 +1,13 @@
-"""Idempotency-Key handling: a retry with the same key and body gets the original answer.
+"""Idempotency records: a retry with the same key and body gets the original answer.
 
-Plain statements on the table rather than the ORM's unit of work: every intake with a key runs
-this, and a claim is one round trip to the database when the key is new.
+| relationship | who | may |
+|---|---|---|
+| own | the caller that sent the key (a sending organisation, for inbound referrals) | replay |
+
+A stored answer may hold personal data, so a record is read only by the key's own caller, and carries
+the municipality whose data it holds (the tenant for row-level security). Plain statements on the
+table rather than the ORM's unit of work: every intake with a key runs this, and a claim is one round
+trip to the database when the key is new.
 """
 
 import hashlib
@@ -12,6 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
+from app.auth import guard
 from app.db import DIALECT_INSERTS, dialect_name
 from app.errors import ApiError
 from app.models import IdempotencyRecord
@@ -41,14 +48,15 @@ def request_fingerprint(body: dict[str, Any]) -> str:
 
 
 def _earlier(session: Session, actor: str, key: str, fingerprint: str) -> Claim:
-    row = session.execute(EARLIER, {"actor": actor, "key": key}).one()
+    with guard.access("idempotency policy"):
+        row = session.execute(EARLIER, {"actor": actor, "key": key}).one()
     if row.request_hash != fingerprint:
         raise ApiError(409, "This Idempotency-Key was already used with a different request body.",
                        "idempotency-key-reused")
     return Claim(*row[:4])
 
 
-def claim(session: Session, actor: str, key: str, fingerprint: str) -> Claim:
+def claim(session: Session, actor: str, key: str, fingerprint: str, municipality_id: uuid.UUID | None) -> Claim:
     """Reserves the key, or returns the earlier answer when another request has it.
 
     Must be the first write of the transaction: a concurrent request with the same key makes the
@@ -56,8 +64,9 @@ def claim(session: Session, actor: str, key: str, fingerprint: str) -> Claim:
     key is ours), and nothing of ours is written before.
     """
     record = {"id": uuid.uuid4(), "actor": actor, "key": key, "request_hash": fingerprint,
-              "status_code": IN_PROGRESS, "response_body": {}, "created_at": utcnow()}
-    inserted = session.execute(CLAIMS[dialect_name(session)], record).first()
+              "status_code": IN_PROGRESS, "response_body": {}, "created_at": utcnow(), "municipality_id": municipality_id}
+    with guard.access("idempotency policy"):
+        inserted = session.execute(CLAIMS[dialect_name(session)], record).first()
     if inserted is None:
         return _earlier(session, actor, key, fingerprint)
     return Claim(record["id"], IN_PROGRESS, {}, None)
@@ -68,5 +77,6 @@ def is_fresh(record: Claim) -> bool:
 
 
 def complete(session: Session, record: Claim, status_code: int, body: dict[str, Any], resource_id) -> None:
-    session.execute(COMPLETE, {"record_id": record.id, "status_code": status_code, "response_body": body,
-                               "resource_id": resource_id})
+    with guard.access("idempotency policy"):
+        session.execute(COMPLETE, {"record_id": record.id, "status_code": status_code, "response_body": body,
+                                   "resource_id": resource_id})

@@ -1,5 +1,9 @@
 """Webhook subscriptions and their deliveries: managed per organisation, by its administrator or by
-its system with scope webhooks:manage. Another organisation's subscription does not exist for you."""
+its system with scope webhooks:manage. Another organisation's subscription does not exist for you.
+
+They hold no personal data (events carry ids and an API path), but an event is only of use to a
+subscriber that can read what it points at: a subscription is refused for an event whose resources
+the subscriber cannot read (READABLE)."""
 
 import uuid
 from typing import Annotated
@@ -12,11 +16,28 @@ from app.auth.principal import Principal, forbidden
 from app.errors import not_found
 from app.models import OutboxMessage, Role, Scope, Subscription
 from app.models.audit import Operation
+from app.models.outbox import WebhookEvent
 from app.pagination import PageParams, keyset
 from app.services.outbox import WEBHOOK_KIND
 
 ACTIVITY = "webhook-management"
 _OPERATIONS = {"GET": Operation.read, "DELETE": Operation.delete, "POST": Operation.update}
+
+
+# Who can read the resource of an event, by the account that subscribes: a system by its scopes; the
+# administrator for the organisation's systems, which must be the municipality itself for signals.
+READABLE = {
+    WebhookEvent.signal_received: lambda p: p.has_scope(Scope.signals_read) if p.kind == "client"
+    else p.works_for_municipality,
+    WebhookEvent.action_assigned: lambda p: p.has_scope(Scope.actions_read) if p.kind == "client" else True,
+    WebhookEvent.referral_received: lambda p: p.has_scope(Scope.referrals_receive) if p.kind == "client" else True,
+    WebhookEvent.referral_status_changed: lambda p: p.has_scope(Scope.referrals_receive) if p.kind == "client"
+    else True,
+}
+
+
+def unreadable_events(principal: Principal, events: list[WebhookEvent]) -> list[WebhookEvent]:
+    return [event for event in events if not READABLE[event](principal)]
 
 
 def require_manager(auditor: Auditor, operation: Operation, resource_id=None) -> Principal:
