@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request ids, the API-Version header and the request body limit."""
+"""Pure ASGI middleware: request ids, the API-Version and Cache-Control headers, the request body limit."""
 
 import logging
 import uuid
@@ -8,13 +8,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import API_VERSION
 from app.errors import problem_response
+from app.openapi import API_PREFIX
 
 log = logging.getLogger("casusregister")
 
 
+def _response_headers(path: str, request_id: str) -> list[tuple[bytes, bytes]]:
+    headers = [(b"x-request-id", request_id.encode()), (b"api-version", API_VERSION.encode())]
+    if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+        # Any API response may hold personal data or a token, errors included: no browser or proxy keeps a copy.
+        headers.append((b"cache-control", b"no-store"))
+    return headers
+
+
 class RequestContextMiddleware:
-    """Gives every request an id and every response `X-Request-ID` and `API-Version`; turns any
-    unexpected error into a 500 problem."""
+    """Gives every request an id and every response `X-Request-ID` and `API-Version`, and those under
+    /api/v1 `Cache-Control: no-store`; turns any unexpected error into a 500 problem."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -26,7 +35,7 @@ class RequestContextMiddleware:
         # Always our own id: it is the audit log's trace id, so a caller must not choose it.
         request_id = str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
-        extra = [(b"x-request-id", request_id.encode()), (b"api-version", API_VERSION.encode())]
+        extra = _response_headers(scope["path"], request_id)
 
         started = False
 
