@@ -1,5 +1,7 @@
-"""HTTP hygiene: no response of the API may be cached, whatever its status."""
+"""HTTP hygiene: no response of the API may be cached, whatever its status; the request log names
+routes, never ids, query strings or client addresses."""
 
+import logging
 import uuid
 
 import pytest
@@ -8,6 +10,7 @@ from tests.conftest import PASSWORD
 from tests.factories import submit
 
 API = "/api/v1"
+ACCESS_LOG = "casusregister.access"
 
 
 def assert_no_store(response, status: int) -> None:
@@ -55,6 +58,47 @@ class TestNoStore:
         response = client.get(path)
         assert response.status_code == 200
         assert "cache-control" not in response.headers
+
+
+class TestRequestLog:
+    @pytest.fixture(autouse=True)
+    def _capture(self, caplog):
+        caplog.set_level(logging.INFO, logger=ACCESS_LOG)
+
+    def test_route_template_never_ids_or_query(self, client, auth, caplog):
+        case_id = str(uuid.uuid4())
+        response = client.get(f"{API}/cases/{case_id}?status=intake&secret=x", headers=auth("coordinator"))
+        assert response.status_code == 404
+        line, fields = the_line(caplog)
+        assert set(fields) == {"method", "route", "status", "duration_ms", "request_id"}
+        assert fields["method"] == "GET" and fields["route"] == "/api/v1/cases/{id}" and fields["status"] == "404"
+        assert fields["request_id"] == response.headers["x-request-id"] and float(fields["duration_ms"]) >= 0
+        for leak in (case_id, "status=intake", "secret", "testclient"):
+            assert leak not in line
+
+    def test_unmatched_path_is_a_placeholder(self, client, caplog):
+        response = client.get(f"{API}/nothing/123")
+        line, fields = the_line(caplog)
+        assert fields["route"] == "<unmatched>" and fields["status"] == "404"
+        assert "nothing" not in line and "123" not in line.replace(response.headers["x-request-id"], "")
+
+    def test_server_error(self, client, app, monkeypatch, caplog):
+        monkeypatch.setattr(app.state.keyring, "verify", _broken)
+        client.get(f"{API}/auth/me", headers={"Authorization": "Bearer x"})
+        _, fields = the_line(caplog)
+        assert fields["route"] == "/api/v1/auth/me" and fields["status"] == "500"
+
+    def test_body_over_the_limit(self, client, app, caplog):
+        body = b" " * (app.state.settings.max_body_bytes + 1)
+        client.post(f"{API}/signals", content=body, headers={"content-type": "application/json"})
+        _, fields = the_line(caplog)
+        assert fields["method"] == "POST" and fields["status"] == "413"
+
+
+def the_line(caplog) -> tuple[str, dict[str, str]]:
+    """The one request log line of the test's request, and its key=value fields."""
+    [line] = [record.getMessage() for record in caplog.records if record.name == ACCESS_LOG]
+    return line, dict(field.split("=", 1) for field in line.split(" "))
 
 
 def _broken(*args, **kwargs):
