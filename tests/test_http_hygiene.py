@@ -5,9 +5,12 @@ import logging
 import uuid
 
 import pytest
+import uvicorn
+from typer.testing import CliRunner
 
+from app.cli import cli
 from tests.conftest import PASSWORD
-from tests.factories import submit
+from tests.factories import cli_environment, submit
 
 API = "/api/v1"
 ACCESS_LOG = "casusregister.access"
@@ -93,6 +96,16 @@ class TestRequestLog:
         client.post(f"{API}/signals", content=body, headers={"content-type": "application/json"})
         _, fields = the_line(caplog)
         assert fields["method"] == "POST" and fields["status"] == "413"
+
+
+def test_serve_turns_uvicorn_access_log_off(tmp_path, monkeypatch):
+    cli_environment(tmp_path, monkeypatch)
+    runs = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append(options))
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 0, result.output
+    [options] = runs
+    assert options["access_log"] is False
 
 
 def the_line(caplog) -> tuple[str, dict[str, str]]:
