@@ -79,7 +79,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         # Created before the workers start, so that they all sign with the same key.
         from app.auth.tokens import KeyRing
         KeyRing.from_settings(settings)
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")
+    # uvicorn's access log would write paths with their ids and query strings; the app's own request
+    # log (casusregister.access) replaces it.
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info",
+                access_log=False)
 
 
 @cli.command("create-organisation")

@@ -1,6 +1,8 @@
-"""Pure ASGI middleware: request ids, the API-Version header and the request body limit."""
+"""Pure ASGI middleware: request ids, the API-Version and Cache-Control headers, the request log, the
+request body limit."""
 
 import logging
+import time
 import uuid
 
 from fastapi import HTTPException
@@ -8,13 +10,41 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import API_VERSION
 from app.errors import problem_response
+from app.openapi import API_PREFIX
 
 log = logging.getLogger("casusregister")
+# Replaces uvicorn's access log, which writes the raw path and query string (ids, pseudonyms).
+access_log = logging.getLogger("casusregister.access")
+UNMATCHED = "<unmatched>"
+
+
+def _response_headers(path: str, request_id: str) -> list[tuple[bytes, bytes]]:
+    headers = [(b"x-request-id", request_id.encode()), (b"api-version", API_VERSION.encode())]
+    if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+        # Any API response may hold personal data or a token, errors included: no browser or proxy keeps a copy.
+        headers.append((b"cache-control", b"no-store"))
+    return headers
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's path template (/api/v1/cases/{id}): the request's own path may carry ids."""
+    # FastAPI (since 0.137) leaves an included router's route in scope["route"] without the router's prefix
+    # (/cases/{id}); the prefixed template is on its effective route context, the route is the fallback.
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    return getattr(context or scope.get("route"), "path", None) or UNMATCHED
+
+
+def _log_request(scope: Scope, status: int | None, started_at: float, request_id: str) -> None:
+    # Never the query string, the path's values or the client address: they may identify persons.
+    # Status "-": no response was started (the client went away, or the 500 could not be sent).
+    duration_ms = (time.perf_counter() - started_at) * 1000
+    access_log.info("method=%s route=%s status=%s duration_ms=%.1f request_id=%s", scope["method"],
+                    _route_template(scope), status or "-", duration_ms, request_id)
 
 
 class RequestContextMiddleware:
-    """Gives every request an id and every response `X-Request-ID` and `API-Version`; turns any
-    unexpected error into a 500 problem."""
+    """Gives every request an id and every response `X-Request-ID` and `API-Version`, and those under
+    /api/v1 `Cache-Control: no-store`; turns any unexpected error into a 500 problem; logs every request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -26,14 +56,14 @@ class RequestContextMiddleware:
         # Always our own id: it is the audit log's trace id, so a caller must not choose it.
         request_id = str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
-        extra = [(b"x-request-id", request_id.encode()), (b"api-version", API_VERSION.encode())]
-
-        started = False
+        extra = _response_headers(scope["path"], request_id)
+        started_at = time.perf_counter()
+        status: int | None = None
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal started
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
+                status = message["status"]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
@@ -41,11 +71,13 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_headers)
         except Exception as exc:
             # Only the type and route: messages and tracebacks may carry personal data.
-            route = getattr(scope.get("route"), "path", "?")
-            log.error("unhandled %s on %s %s (request %s)", type(exc).__name__, scope["method"], route, request_id)
-            if started:
+            log.error("unhandled %s on %s %s (request %s)", type(exc).__name__, scope["method"],
+                      _route_template(scope), request_id)
+            if status is not None:
                 raise
             await problem_response(500, "The request could not be completed.")(scope, receive, send_with_headers)
+        finally:
+            _log_request(scope, status, started_at, request_id)
 
 
 class BodyTooLarge(HTTPException):

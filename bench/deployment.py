@@ -52,8 +52,8 @@ class Deployment:
         return cpu_seconds(pids)
 
     def server(self, app: str, workers: int, name: str) -> Server:
-        """uvicorn as in production (several workers, uvloop, httptools), access log off: one log line per
-        request would be measured too, and a load balancer in front logs requests anyway."""
+        """uvicorn as in production (several workers, uvloop, httptools, uvicorn's access log off); the
+        application's own request log writes one line per request to the server's log file, as in production."""
         port = free_port()
         argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
                 "--workers", str(workers), "--proxy-headers", "--no-access-log", "--log-level", "warning"]

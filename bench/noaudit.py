@@ -7,8 +7,14 @@ overridden dependency's signature again on every request, which made the unaudit
 than the audited one and the overhead look negative.
 """
 
+import logging
+
 from app.audit.writer import Auditor
 from app.factory import create_app
+
+# As app.main does: both servers write the request log (casusregister.access), so that the difference
+# between them is the auditing alone.
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 def _write_nothing(*args, **kwargs) -> None:
