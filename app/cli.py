@@ -1,4 +1,5 @@
-"""The `casusregister` command: migrate, seed-demo, serve, create-organisation, create-user, create-client."""
+"""The `casusregister` command: migrate, seed-demo, serve, create-organisation, join-network, create-user,
+create-client, and the maintenance of the audit log, retention and deliveries."""
 
 import logging
 import time
@@ -92,6 +93,16 @@ def create_organisation(name: str, kind: OrganisationKind, code: str,
     _with_session(lambda s, _: accounts.create_organisation(
         s, name, kind, code, accounts.find_organisation(s, municipality) if municipality else None),
         f"organisation {name} created")
+
+
+@cli.command("join-network")
+def join_network(organisation: Annotated[str, typer.Argument(help="Name or code of the organisation")],
+                 municipality: Annotated[str, typer.Argument(help="Name or code of the municipality whose network it joins")]) -> None:
+    """Let an organisation work in a further municipality's network (a regional partner serving several):
+    it may then take part in that municipality's cases, attend its meetings and receive its referrals."""
+    _with_session(lambda s, _: accounts.join_network(
+        s, accounts.find_organisation(s, organisation), accounts.find_organisation(s, municipality)),
+        f"{organisation} works in the network of {municipality}")
 
 
 @cli.command("create-user")

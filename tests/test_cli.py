@@ -62,6 +62,19 @@ def test_create_user_and_client(env):
     assert run("create-user", "x", "NOPE", "--role", "melder", "--password", "a-long-password-1").exit_code == 2
 
 
+def test_join_network(env):
+    assert run("migrate").exit_code == 0
+    for args in (("Gemeente Zeist", "municipality", "ZST"), ("Gemeente Bunnik", "municipality", "BNK"),
+                 ("Reclassering Midden", "probation", "RCM", "--municipality", "ZST")):
+        assert run("create-organisation", *args).exit_code == 0
+    joined = run("join-network", "RCM", "BNK")
+    assert joined.exit_code == 0 and "works in the network of BNK" in joined.output
+    assert run("join-network", "RCM", "BNK").exit_code == 0  # again: nothing changes
+    assert run("join-network", "RCM", "ZST").exit_code == 2  # its own network already
+    assert run("join-network", "BNK", "ZST").exit_code == 2  # a municipality joins no other's network
+    assert run("join-network", "ZST", "RCM").exit_code == 2
+
+
 def test_audit_seal_verify_export(env, tmp_path):
     import json
     import sqlite3
