@@ -6,7 +6,7 @@ number and kind. In full (the person, the reason, open actions, the last decisio
 | relationship | who |
 |---|---|
 | coordinator | the coordinator of the case's municipality |
-| chair | a chair, inside the case's chair window (policies/cases.py) |
+| chair | the meeting's chair, inside its window: from the agenda's building until CHAIR_ACCESS_DAYS_AFTER_CLOSE days after it closed (policies/cases.py) |
 | member | an attending partner whose organisation takes part in the case |
 
 The others see a placeholder. Which is which is decided in SQL, and the read is audited with exactly
@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.audit.writer import Auditor
-from app.auth.policies.cases import ACTIVITY, chair_window, chaired_agenda
+from app.auth.policies.cases import ACTIVITY, chair_window
 from app.auth.policies.meetings import MeetingAccess
 from app.auth.policy import Policy, Rule, Viewer
 from app.errors import ApiError, not_found
@@ -59,7 +59,8 @@ def _attending_member(viewer: Viewer):
 FULL_RULES = (
     Rule("coordinator", "full", lambda p: p.coordinated_municipality is not None,
          lambda v: Case.municipality_id == v.principal.coordinated_municipality),
-    Rule("chair", "full", lambda p: p.municipal_chair, lambda v: chaired_agenda(v, Case.id)),
+    Rule("chair", "full", lambda p: p.municipal_chair,
+         lambda v: AgendaItem.meeting_id.in_(select(Meeting.id).where(*chair_window(v)))),
     Rule("member", "full", lambda p: p.has_role(Role.partner), _attending_member),
 )
 POLICY = Policy("agenda", ACTIVITY, FULL_RULES, ROWS, id=AgendaItem.id, order=(AgendaItem.added_at, AgendaItem.id),
