@@ -41,7 +41,8 @@ case "${1:-}" in
     ensure_venv
     ensure_spectral
     shift
-    exec "$VENV/bin/python" -m pytest "$@"
+    # One worker per core; a module's tests stay on one worker (their module-scoped records are built once).
+    exec "$VENV/bin/python" -m pytest -n auto --dist loadscope "$@"
     ;;
   *)
     echo "usage: ./run.sh demo | ./run.sh test [pytest args]" >&2
