@@ -9,15 +9,16 @@ from sqlalchemy import Engine
 from app.audit import chain as audit_chain
 from app.audit.writer import LEGAL_BASIS
 
-# One statement, generated in the database: rows as Auditor writes them for partners reading cases
-# (a list every tenth event, a denial every fiftieth, break-the-glass every 97th), over the last year.
+# One statement, generated in the database: rows as Auditor writes them for partners reading cases of
+# the municipality (organisations[0]): a list every tenth event, a denial every fiftieth, break-the-glass
+# every 97th, over the last year.
 EVENTS = """
-INSERT INTO audit_events (event_id, occurred_at, trace_id, actor_kind, actor_id, actor_name, organisation_id, roles,
-                          operation, resource_type, resource_id, outcome, processing_activity, legal_basis,
-                          client_address, detail)
+INSERT INTO audit_events (event_id, occurred_at, trace_id, actor_kind, actor_id, actor_name, organisation_id,
+                          municipality_id, roles, operation, resource_type, resource_id, outcome, processing_activity,
+                          legal_basis, client_address, detail)
 SELECT gen_random_uuid(), now() - (%(n)s - g) * interval '30 seconds', gen_random_uuid()::text, 'user',
        %(actor)s, 'bench-partner', (%(organisations)s::uuid[])[1 + g %% cardinality(%(organisations)s::uuid[])],
-       'partner', CASE WHEN g %% 10 = 0 THEN 'list' ELSE 'read' END, 'case', gen_random_uuid()::text,
+       (%(organisations)s::uuid[])[1], 'partner', CASE WHEN g %% 10 = 0 THEN 'list' ELSE 'read' END, 'case', gen_random_uuid()::text,
        CASE WHEN g %% 50 = 0 THEN 'denied' WHEN g %% 97 = 0 THEN 'emergency' ELSE 'allowed' END,
        'case-management', %(basis)s, '10.0.0.' || (g %% 250), '{"view": "partner"}'
 FROM generate_series(1, %(n)s) AS g

@@ -12,18 +12,21 @@ from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy.engine import make_url
 
 from app.auth.passwords import hasher
 from app.auth.tokens import KeyRing
 from app.config import Settings
-from app.db import make_engine
+from app.db import Session, make_engine
 from app.migrate import upgrade
 from app.models import OrganisationKind, Role
 from app.services import accounts
 from bench.server import Server, cpu_seconds, free_port
 
 ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://127.0.0.1:5432/test")
+# As in production: the tables belong to the owner (migrations), the servers connect as a role that
+# owns nothing, under row-level security. Cluster-wide roles, created by the first run.
+OWNER_ROLE, APP_ROLE = "casusregister_bench_owner", "casusregister_bench_app"
 # username, organisation code, role: the callers of the bench's requests.
 USERS = [("bench-melder", "PBN", Role.melder), ("bench-coordinator", "BEN", Role.coordinator),
          ("bench-privacy", "BEN", Role.privacy_officer), ("bench-chair", "BEN", Role.chair)]
@@ -42,7 +45,8 @@ class Deployment:
 
     @property
     def dsn(self) -> str:
-        return self.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+        """The administrator's connection to this database: bulk loads, outside row-level security."""
+        return make_url(ADMIN_URL).set(database=self.database).render_as_string(hide_password=False)
 
     def database_cpu_seconds(self) -> dict[int, float]:
         """CPU time of the PostgreSQL backends serving this database (a local server; 0 where /proc cannot see them)."""
@@ -86,17 +90,32 @@ def _accounts(settings: Settings, engine: Engine) -> tuple[dict[str, tuple[str, 
         return claims, [municipality.id, police.id]
 
 
-def create(directory: Path) -> Deployment:
+def _role_url(role: str, database: str) -> str:
+    url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", username=role, database=database)
+    return url.render_as_string(hide_password=False)
+
+
+def _new_database() -> str:
     database = f"casus_bench_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database}"')
-    url = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{database}"
-    env = {"DATABASE_URL": url, "DEMO_MODE": "false", "DATA_DIR": str(directory),
+        for role in (OWNER_ROLE, APP_ROLE):
+            conn.execute(f"DO $$ BEGIN CREATE ROLE {role} LOGIN; "
+                         "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$")
+        conn.execute(f'CREATE DATABASE "{database}" OWNER {OWNER_ROLE}')
+    return database
+
+
+def create(directory: Path) -> Deployment:
+    database = _new_database()
+    env = {"DATABASE_URL": _role_url(APP_ROLE, database), "OWNER_DATABASE_URL": _role_url(OWNER_ROLE, database),
+           "DATABASE_APP_ROLE": APP_ROLE, "DEMO_MODE": "false", "DATA_DIR": str(directory),
            "PERSON_MATCH_KEY": secrets.token_hex(32), "JWT_PRIVATE_KEY_FILE": str(_signing_key(directory)),
            "WEBHOOK_SECRET_KEY": Fernet.generate_key().decode(), "TOKEN_TTL_SECONDS": "3600"}
     settings = Settings(**{k.lower(): v for k, v in env.items()})
+    owner = make_engine(settings, owner=True)
+    upgrade(settings, owner)
+    owner.dispose()
     engine = make_engine(settings)
-    upgrade(settings, engine)
     claims, organisations = _accounts(settings, engine)
     keyring = KeyRing.from_settings(settings)
     tokens = {name: keyring.issue(subject, c)[0] for name, (subject, c) in claims.items()}
