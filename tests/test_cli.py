@@ -100,10 +100,17 @@ def test_audit_seal_verify_export(env, tmp_path):
     lines = (tmp_path / "audit.jsonl").read_text().splitlines()
     assert exported.exit_code == 0 and len(lines) == 3 and json.loads(lines[0])["operation"] == "create"
     assert json.loads(lines[0])["persons"][0].startswith("P-")
+    utrecht = run("audit", "export", "2000-01-01", "2100-01-01", "--operator", "fg-utrecht", "--municipality", "UTR",
+                  "--output", str(tmp_path / "utrecht.jsonl"))
+    arnhem = run("audit", "export", "2000-01-01", "2100-01-01", "--operator", "fg-arnhem", "--municipality", "ARN",
+                 "--output", str(tmp_path / "arnhem.jsonl"))
+    assert utrecht.exit_code == 0 and arnhem.exit_code == 0
+    assert len((tmp_path / "utrecht.jsonl").read_text().splitlines()) == 3  # not the registry's own export event
+    assert "exported 0 events" in arnhem.output
 
     with sqlite3.connect(tmp_path / "cli.db") as db:
         assert db.execute("SELECT operation, actor_name FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone() == (
-            "export", "fg-utrecht")
+            "export", "fg-arnhem")
         db.execute("UPDATE audit_events SET actor_name = 'x' WHERE seq = 2")
     broken = run("audit", "verify")
     assert broken.exit_code == 1 and "BROKEN: seal 1" in broken.output
