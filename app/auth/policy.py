@@ -138,13 +138,21 @@ class Policy:
 
     def load(self, auditor: Auditor, id: Any, operation: Operation = Operation.read, *, reading: bool = True,
              lock: bool = False, detail: dict | None = None) -> Found:
-        """The row, audited; 404 (audited as denied) when the caller may not know of it."""
+        """The row, audited as read; 404 (the `operation` audited as denied) when the caller may not know of it."""
         found = self.find(auditor.session, Viewer.of(auditor), self.id == id, reading=reading, lock=lock)
         if not found:
             self.deny(auditor, operation, id)
             raise not_found()
-        self.allow(auditor, operation, id, found, detail)
+        self.allow(auditor, Operation.read, id, found, detail)
         return found[0]
+
+    def load_to_change(self, auditor: Auditor, id: Any, rules: Iterable[str], refusal: str,
+                       operation: Operation = Operation.update) -> Found:
+        """The row, locked until the transaction ends (PostgreSQL), for a caller whose relationship to it
+        allows the change; 403 for one who may know of it otherwise, 404 for the rest."""
+        found = self.load(auditor, id, operation, lock=True)
+        self.require(auditor, found, rules, operation, refusal)
+        return found
 
     def allow(self, auditor: Auditor, operation: Operation, id: Any, found: list[Found],
               detail: dict | None = None) -> None:

@@ -77,9 +77,8 @@ ReadableAction = Annotated[ActionAccess, Depends(readable_action)]
 def changeable_action(id: Annotated[uuid.UUID, Path(description="Action id")], auditor: AuditorDep) -> ActionAccess:
     """An action the caller's organisation owns, or one in a case the caller coordinates; row-locked.
     Who can read it otherwise gets 403, the rest 404."""
-    found = POLICY.load(auditor, id, Operation.update, lock=True)
-    POLICY.require(auditor, found, CHANGE, Operation.update,
-                   "Only the owning organisation and the coordinator change an action.")
+    found = POLICY.load_to_change(auditor, id, CHANGE,
+                                  "Only the owning organisation and the coordinator change an action.")
     if auditor.principal.kind == "client":
         POLICY.require(auditor, found, (), Operation.update, "A system with scope actions:read reads actions only.")
     return ActionAccess.of(found)

@@ -108,10 +108,8 @@ def readable_case(id: Annotated[uuid.UUID, Path(description="Case id")], auditor
 
 def managed_case(id: Annotated[uuid.UUID, Path(description="Case id")], auditor: AuditorDep) -> CaseAccess:
     """A case the caller coordinates, row-locked for the change; others who can see it get 403, the rest 404."""
-    found = POLICY.load(auditor, id, lock=True)
-    POLICY.require(auditor, found, MANAGE, Operation.update,
-                   "Only the coordinator of the case's municipality changes a case.")
-    return CaseAccess.of(found)
+    return CaseAccess.of(POLICY.load_to_change(auditor, id, MANAGE,
+                                               "Only the coordinator of the case's municipality changes a case."))
 
 
 def contributable_case(id: Annotated[uuid.UUID, Path(description="Case id")], auditor: AuditorDep) -> CaseAccess:

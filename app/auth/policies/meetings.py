@@ -73,9 +73,7 @@ def readable_meeting(id: Annotated[uuid.UUID, Path(description="Meeting id")], a
 def run_meeting(id: Annotated[uuid.UUID, Path(description="Meeting id")], auditor: AuditorDep) -> MeetingAccess:
     """A meeting the caller chairs or coordinates, row-locked: changes to one meeting (and its agenda)
     run one at a time. Attending partners get 403, the rest 404."""
-    found = POLICY.load(auditor, id, lock=True)
-    POLICY.require(auditor, found, RUN, Operation.update,
-                   "Only the meeting's chair and the coordinator prepare and run it.")
+    found = POLICY.load_to_change(auditor, id, RUN, "Only the meeting's chair and the coordinator prepare and run it.")
     return _access(auditor.session, found)
 
 

@@ -83,9 +83,7 @@ ReadableSignal = Annotated[SignalAccess, Depends(readable_signal)]
 def triageable_signal(id: Annotated[uuid.UUID, Path(description="Signal id")], auditor: AuditorDep) -> SignalAccess:
     """A signal the caller coordinates, row-locked so that two triages of it run one after the other.
     Who else may read it gets 403, the rest 404."""
-    found = POLICY.load(auditor, id, Operation.update, lock=True)
-    POLICY.require(auditor, found, TRIAGE, Operation.update,
-                   "Only the coordinator of the signal's municipality triages it.")
+    found = POLICY.load_to_change(auditor, id, TRIAGE, "Only the coordinator of the signal's municipality triages it.")
     return SignalAccess.of(found)
 
 
