@@ -3,6 +3,7 @@
 import pytest
 from sqlmodel import select
 
+from app.audit.writer import write_event
 from app.models import AuditEvent, AuditEventPerson
 from tests.case_helpers import API, add_member, new_case
 from tests.db import inspect_db
@@ -74,3 +75,19 @@ def test_access_report_access(client, auth):
     assert client.get(url, headers=auth("coordinator")).status_code == 403
     assert client.get(f"{API}/persons/00000000-0000-0000-0000-000000000000/access-report",
                       headers=auth("privacy")).status_code == 404
+
+
+def test_access_report_includes_events_recorded_before_their_tenancy(client, auth, app):
+    """An event written before events carried a municipality still names the person: the access
+    request is answered with it, on PostgreSQL too, where the privacy officer's own scope hides it."""
+    case = new_case(client, auth)
+    person = person_of(client, auth, case)
+    with inspect_db(app) as session:
+        write_event(session, AuditEvent(trace_id="before-0008", actor_kind="user", actor_name="Wijkagent",
+                                        operation="read", resource_type="case", outcome="allowed",
+                                        processing_activity="case-management"), [person["pseudonym"]])
+        session.commit()
+    report = client.get(f"{API}/persons/{person['id']}/access-report", headers=auth("privacy")).json()
+    assert ("read", "case") in [(r["operation"], r["resource_type"]) for r in report["processing"]]
+    listed = client.get(EVENTS, params={"pseudonym": person["pseudonym"]}, headers=auth("privacy")).json()
+    assert "before-0008" not in [e["trace_id"] for e in listed["items"]]  # the log's lists stay per municipality

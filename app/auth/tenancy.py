@@ -51,6 +51,19 @@ def maintenance(name: str, bind: Session | Connection) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def across_municipalities(session: Session) -> Iterator[None]:
+    """For one look the registry as a whole, then the session's own tenancy again (PostgreSQL)."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    session.connection().execute(_APPLY, {"value": ALL})
+    try:
+        yield
+    finally:
+        session.connection().execute(_APPLY, {"value": session.info.get(SETTING, "")})
+
+
 @event.listens_for(Session, "after_begin")
 def _reapply(session: Session, transaction, connection: Connection) -> None:
     value = session.info.get(SETTING)

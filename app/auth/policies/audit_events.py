@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.audit.writer import Auditor
+from app.auth import tenancy
 from app.auth.policy import Policy, Rule
 from app.models import AuditEvent, AuditEventPerson, Organisation
 from app.models.audit import Outcome
@@ -78,12 +79,15 @@ def list_events(auditor: Auditor, page: PageParams, f: AuditFilter) -> tuple[lis
 
 def processing_of(session: Session, pseudonym: str) -> list[tuple]:
     """Who processed a person's data, when, how and why (not the denied attempts): the rows of an
-    access report. Only the columns it shows: a person may appear in thousands of events."""
+    access report, for the privacy officer of the person's municipality. Every event that names the
+    person is about them, whatever tenant it was recorded under (events written before tenancy was
+    recorded have none), so these are read across municipalities. Only the columns the report shows:
+    a person may appear in thousands of events."""
     query = (select(AuditEvent.occurred_at, Organisation.name, AuditEvent.operation, AuditEvent.resource_type,
                     AuditEvent.processing_activity, AuditEvent.legal_basis, AuditEvent.outcome)
              .join(AuditEventPerson, AuditEventPerson.event_seq == AuditEvent.seq)
              .outerjoin(Organisation, Organisation.id == AuditEvent.organisation_id)
              .where(AuditEventPerson.pseudonym == pseudonym, AuditEvent.outcome != Outcome.denied)
              .order_by(AuditEvent.occurred_at, AuditEvent.seq))
-    with POLICY.context():
+    with POLICY.context(), tenancy.across_municipalities(session):
         return list(session.exec(query).all())
