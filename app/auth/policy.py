@@ -62,14 +62,22 @@ class Rule:
 
 @dataclass(frozen=True)
 class Found:
-    """A row the caller may know of, and the rule that let it through."""
+    """A row the caller may know of, and the rules that let it through, the first deciding the view."""
 
     row: Row
-    rule: Rule
+    rules: tuple[Rule, ...]
+
+    @property
+    def rule(self) -> Rule:
+        return self.rules[0]
 
     @property
     def view(self) -> str:
         return self.rule.view
+
+    def through(self, names: Iterable[str]) -> bool:
+        """Whether the caller stands in one of these relationships with the row."""
+        return any(rule.name in set(names) for rule in self.rules)
 
 
 def _first_id(row: Row) -> Any:
@@ -93,12 +101,15 @@ class Policy:
         with guard.access(f"{self.resource} policy"):
             yield
 
-    def rules_for(self, principal: Principal, reading: bool = True) -> list[Rule]:
-        return [r for r in self.rules if r.applies(principal) and (r.reads or not reading)]
+    def rules_for(self, principal: Principal, reading: bool = True, only: Iterable[str] | None = None) -> list[Rule]:
+        """The rules that apply to the caller (`only`: of these relationships)."""
+        return [r for r in self.rules if r.applies(principal) and (r.reads or not reading)
+                and (only is None or r.name in only)]
 
-    def scoped(self, viewer: Viewer, reading: bool = True) -> tuple[Select, list[Rule]] | None:
+    def scoped(self, viewer: Viewer, reading: bool = True,
+               only: Iterable[str] | None = None) -> tuple[Select, list[Rule]] | None:
         """The query of the rows the viewer may know of, with a flag per rule; None if no rule applies."""
-        rules = self.rules_for(viewer.principal, reading)
+        rules = self.rules_for(viewer.principal, reading, only)
         if not rules:
             return None
         conditions = [rule.where(viewer) for rule in rules]
@@ -107,14 +118,15 @@ class Policy:
 
     def _found(self, row: Row, rules: list[Rule]) -> Found:
         if len(rules) == 1:
-            return Found(row, rules[0])
+            return Found(row, (rules[0],))
         flags = row[-len(rules):]
-        return Found(row, next(rule for rule, flag in zip(rules, flags, strict=True) if flag))
+        return Found(row, tuple(rule for rule, flag in zip(rules, flags, strict=True) if flag))
 
-    def find(self, session: Session, viewer: Viewer, *conditions, reading: bool = True,
-             lock: bool = False) -> list[Found]:
-        """Every visible row that meets `conditions` (no paging: for the few rows of one parent)."""
-        scoped = self.scoped(viewer, reading)
+    def find(self, session: Session, viewer: Viewer, *conditions, reading: bool = True, lock: bool = False,
+             only: Iterable[str] | None = None) -> list[Found]:
+        """Every visible row that meets `conditions` (no paging: for the few rows of one parent); `only`:
+        through these relationships."""
+        scoped = self.scoped(viewer, reading, only)
         if scoped is None:
             return []
         query, rules = scoped
@@ -196,8 +208,8 @@ class Policy:
 
     def require(self, auditor: Auditor, found: Found, rules: Iterable[str], operation: Operation,
                 refusal: str) -> None:
-        """403 for a caller who may know of the row but whose relationship to it does not allow this."""
-        if found.rule.name not in set(rules):
+        """403 for a caller who may know of the row but whose relationships to it do not allow this."""
+        if not found.through(rules):
             auditor.denied(operation, self.resource, self.key(found.row), self.pseudonyms(found.row), self.activity,
                            {"view": found.view}, municipality_id=self.municipality(found.row))
             raise forbidden(refusal)

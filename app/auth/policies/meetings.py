@@ -63,7 +63,7 @@ def attendees_of(session: Session, meeting_ids: list[uuid.UUID]) -> dict[uuid.UU
 
 def _access(session: Session, found: Found) -> MeetingAccess:
     meeting = found.row.Meeting
-    return MeetingAccess(meeting, attendees_of(session, [meeting.id])[meeting.id], found.rule.name in RUN)
+    return MeetingAccess(meeting, attendees_of(session, [meeting.id])[meeting.id], found.through(RUN))
 
 
 def readable_meeting(id: Annotated[uuid.UUID, Path(description="Meeting id")], auditor: AuditorDep) -> MeetingAccess:
@@ -98,4 +98,4 @@ def list_meetings(auditor: Auditor, page: PageParams, status: str | None,
         [] if series_id is None else [Meeting.series_id == series_id])
     found, more = POLICY.page(auditor, page, *conditions, refusal="Your role gives no access to meetings.")
     attendees = attendees_of(auditor.session, [f.row.Meeting.id for f in found])
-    return [MeetingAccess(f.row.Meeting, attendees[f.row.Meeting.id], f.rule.name in RUN) for f in found], more
+    return [MeetingAccess(f.row.Meeting, attendees[f.row.Meeting.id], f.through(RUN)) for f in found], more

@@ -176,7 +176,7 @@ def person_for_new_case(auditor: Auditor, person_id: uuid.UUID) -> Person:
     if auditor.principal.coordinated_municipality is None:
         auditor.denied(Operation.create, "case", None, [], "case-management")
         raise forbidden("Only a coordinator opens cases.")
-    found = POLICY.find(auditor.session, Viewer.of(auditor), Person.id == person_id)
+    found = POLICY.find(auditor.session, Viewer.of(auditor), Person.id == person_id, only={"coordinator"})
     if not found:
         POLICY.deny(auditor, Operation.create, person_id)
         raise ApiError(400, "Unknown person.", errors=[{"name": "person_id", "location": "body",
@@ -186,8 +186,7 @@ def person_for_new_case(auditor: Auditor, person_id: uuid.UUID) -> Person:
 
 def access_report_subject(auditor: Auditor, person_id: uuid.UUID) -> Person:
     """The person an access request is about, for the privacy officer of their municipality; else 404."""
-    found = [f for f in POLICY.find(auditor.session, Viewer.of(auditor), Person.id == person_id)
-             if f.rule.name == "privacy_officer"]
+    found = POLICY.find(auditor.session, Viewer.of(auditor), Person.id == person_id, only={"privacy_officer"})
     if not found:
         POLICY.deny(auditor, Operation.read, person_id, {"access_report": True})
         raise not_found()
