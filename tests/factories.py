@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.models import Organisation, Role, User
+from app.models import ApiClient, Organisation, Role, Scope, User
 from app.services import accounts
 
 VALID_BSN = "111222333"
@@ -35,15 +35,33 @@ def submit(client, headers, **overrides) -> dict[str, Any]:
     return response.json()
 
 
-def arnhem_coordinator(app, auth) -> dict[str, str]:
-    """Bearer headers of a coordinator of another municipality (Arnhem), created once per database."""
+def arnhem_user(app, auth, username: str, display_name: str, role: Role) -> dict[str, str]:
+    """Bearer headers of a user of another municipality (Arnhem) with one role, created once per database."""
     with Session(app.state.engine) as session:
-        if session.exec(select(User).where(User.username == "arnhem-coordinator")).first() is None:
+        if session.exec(select(User).where(User.username == username)).first() is None:
             arnhem = session.exec(select(Organisation).where(Organisation.code == "ARN")).one()
-            accounts.create_user(session, app.state.hasher, "arnhem-coordinator", "Regisseur Arnhem", arnhem,
-                                 [Role.coordinator], "arnhem-password-123")
+            accounts.create_user(session, app.state.hasher, username, display_name, arnhem, [role],
+                                 "arnhem-password-123")
             session.commit()
-    return auth("arnhem-coordinator")
+    return auth(username)
+
+
+def arnhem_coordinator(app, auth) -> dict[str, str]:
+    return arnhem_user(app, auth, "arnhem-coordinator", "Regisseur Arnhem", Role.coordinator)
+
+
+def arnhem_privacy_officer(app, auth) -> dict[str, str]:
+    return arnhem_user(app, auth, "arnhem-privacy", "Functionaris gegevensbescherming Arnhem", Role.privacy_officer)
+
+
+def api_client(app, auth, client_id: str, code: str, scopes: list[Scope]) -> dict[str, str]:
+    """Bearer headers of an API client of organisation `code` with these scopes, created once per database."""
+    with Session(app.state.engine) as session:
+        if session.exec(select(ApiClient).where(ApiClient.client_id == client_id)).first() is None:
+            accounts.create_client(session, app.state.hasher, client_id, accounts.find_organisation(session, code),
+                                   scopes)
+            session.commit()
+    return auth.client(client_id)
 
 
 def cli_environment(tmp_path, monkeypatch) -> None:
