@@ -1,15 +1,19 @@
 """Request bodies for tests."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
-from app.models import ApiClient, Organisation, Role, Scope, User
+from app.models import ApiClient, EmergencyAccess, Organisation, Role, Scope, User
+from app.models.base import utcnow
 from app.services import accounts
+from tests.db import inspect_db
 
 VALID_BSN = "111222333"
 OTHER_BSN = "123456782"
+EMERGENCY_REASON = "Acute dreiging gemeld door de wijk; informatie is vandaag nodig voor het veiligheidsoverleg."
 
 
 def signal_body(name: str = "Jan de Vries", bsn: str | None = VALID_BSN, **overrides: Any) -> dict[str, Any]:
@@ -52,6 +56,28 @@ def arnhem_coordinator(app, auth) -> dict[str, str]:
 
 def arnhem_privacy_officer(app, auth) -> dict[str, str]:
     return arnhem_user(app, auth, "arnhem-privacy", "Functionaris gegevensbescherming Arnhem", Role.privacy_officer)
+
+
+def arnhem_case(client, auth, app, **signal_overrides) -> dict:
+    """A signal of Arnhem's system, triaged by Arnhem's coordinator into a new case; returns the case."""
+    coordinator = arnhem_coordinator(app, auth)
+    signal = submit(client, auth.client("arnhem-system"), **signal_overrides)
+    triaged = client.post(f"/api/v1/signals/{signal['id']}/triage", json={"outcome": "new_case"}, headers=coordinator)
+    assert triaged.status_code == 200, triaged.text
+    return client.get(f"/api/v1/cases/{triaged.json()['case_id']}", headers=coordinator).json()
+
+
+def emergency_access_row(app, case_id: str, username: str) -> str:
+    """Break-the-glass written directly, for where no user may break it through the API (Arnhem has no
+    partner organisations): the row a partner's break-the-glass would write."""
+    with inspect_db(app) as session:
+        actor = session.exec(select(User).where(User.username == username)).one()
+        access = EmergencyAccess(case_id=uuid.UUID(case_id), actor_id=actor.id, actor_name=actor.username,
+                                 organisation_id=actor.organisation_id, reason=EMERGENCY_REASON,
+                                 expires_at=utcnow() + timedelta(hours=4))
+        session.add(access)
+        session.commit()
+        return str(access.id)
 
 
 def api_client(app, auth, client_id: str, code: str, scopes: list[Scope]) -> dict[str, str]:

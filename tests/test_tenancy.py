@@ -3,33 +3,27 @@ and Gemeente Utrecht's (`privacy`) each see their own municipality's audit event
 access reports and statistics, and nothing of the other's."""
 
 import json
-import uuid
-from datetime import timedelta
 
 from sqlmodel import select
 
-from app.models import AuditEvent, AuditEventPerson, EmergencyAccess, Organisation, User
-from app.models.base import utcnow
+from app.models import AuditEvent, AuditEventPerson, Organisation
 from tests.case_helpers import API, new_case
 from tests.db import inspect_db
-from tests.factories import VALID_BSN, arnhem_coordinator, arnhem_privacy_officer, submit
+from tests.factories import (
+    EMERGENCY_REASON,
+    VALID_BSN,
+    arnhem_case,
+    arnhem_privacy_officer,
+    emergency_access_row,
+    submit,
+)
 
-REASON = "Acute dreiging gemeld door de wijk; informatie is vandaag nodig voor het veiligheidsoverleg."
 PERIOD = {"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"}
 
 
 def municipality(app, code: str) -> str:
     with inspect_db(app) as session:
         return str(session.exec(select(Organisation.id).where(Organisation.code == code)).one())
-
-
-def arnhem_case(client, auth, app, **signal_overrides) -> dict:
-    """A signal of Arnhem's system, triaged by Arnhem's coordinator into a new case; returns the case."""
-    coordinator = arnhem_coordinator(app, auth)
-    signal = submit(client, auth.client("arnhem-system"), **signal_overrides)
-    triaged = client.post(f"{API}/signals/{signal['id']}/triage", json={"outcome": "new_case"}, headers=coordinator)
-    assert triaged.status_code == 200, triaged.text
-    return client.get(f"{API}/cases/{triaged.json()['case_id']}", headers=coordinator).json()
 
 
 def all_events(client, headers) -> list[dict]:
@@ -64,24 +58,11 @@ def test_each_privacy_officer_lists_only_their_municipalitys_audit_events(client
     assert set(before.values()) >= {municipality(app, "ARN"), municipality(app, "UTR")}
 
 
-def arnhem_emergency_access(app, case_id: str) -> str:
-    """Arnhem has no partner organisations, so no one there can break the glass through the API: the
-    row is written directly, as a partner's break-the-glass would write it."""
-    with inspect_db(app) as session:
-        actor = session.exec(select(User).where(User.username == "arnhem-coordinator")).one()
-        access = EmergencyAccess(case_id=uuid.UUID(case_id), actor_id=actor.id, actor_name=actor.username,
-                                 organisation_id=actor.organisation_id, reason=REASON,
-                                 expires_at=utcnow() + timedelta(hours=4))
-        session.add(access)
-        session.commit()
-        return str(access.id)
-
-
 def test_emergency_accesses_are_listed_and_reviewed_per_municipality(client, auth, app):
-    utrecht = client.post(f"{API}/cases/{new_case(client, auth)['id']}/emergency-access", json={"reason": REASON},
-                          headers=auth("youthworker"))
+    utrecht = client.post(f"{API}/cases/{new_case(client, auth)['id']}/emergency-access",
+                          json={"reason": EMERGENCY_REASON}, headers=auth("youthworker"))
     assert utrecht.status_code == 201, utrecht.text
-    arnhem = arnhem_emergency_access(app, arnhem_case(client, auth, app)["id"])
+    arnhem = emergency_access_row(app, arnhem_case(client, auth, app)["id"], "arnhem-coordinator")
     arnhem_officer = arnhem_privacy_officer(app, auth)
     listed = {who: [a["id"] for a in client.get(f"{API}/emergency-accesses", headers=headers).json()["items"]]
               for who, headers in (("ARN", arnhem_officer), ("UTR", auth("privacy")))}
