@@ -13,6 +13,7 @@ from tests.factories import (
     EMERGENCY_REASON,
     VALID_BSN,
     arnhem_case,
+    arnhem_coordinator,
     arnhem_privacy_officer,
     emergency_access_row,
     submit,
@@ -119,3 +120,12 @@ def test_a_person_search_is_audited_with_the_kind_of_criteria_never_their_values
         row = json.dumps(event.model_dump(mode="json")).lower()
         for value in (VALID_BSN, "yusuf", "bakkerstraat", "2005-03-01"):
             assert value not in row, value
+
+
+def test_a_person_search_finds_no_one_of_another_municipality(client, auth, app):
+    new_case(client, auth, name="Yusuf Bakkerstraat", bsn=VALID_BSN)
+    arnhem = arnhem_case(client, auth, app, name="Yusuf Bakkerstraat", bsn=VALID_BSN)["person"]
+    for body in ({"bsn": VALID_BSN}, {"name": "Yusuf Bakkerstraat", "date_of_birth": "2005-03-01"}):
+        response = client.post(f"{API}/persons/search", json=body, headers=arnhem_coordinator(app, auth))
+        assert [p["id"] for p in response.json()["items"]] == [arnhem["id"]], response.text
+        assert search_event(app, response.headers["x-request-id"])[1] == {arnhem["pseudonym"]}
