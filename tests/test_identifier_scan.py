@@ -3,7 +3,8 @@ audit_events or audit_event_persons holds, in any column (the detail JSON includ
 or a part of it, BSN, date of birth, address, or any free text written along the way. The log outlives
 the data it describes and is copied to a SIEM; what is scanned for is what the DESIGN lists.
 
-Each free text carries a made-up word of its own, so a copied fragment is found as well as the whole."""
+Each free text carries a made-up word of its own and is looked for in 16-character stretches too, so
+a truncated or partial copy is found as well as the whole."""
 
 import json
 
@@ -24,6 +25,7 @@ EMERGENCY_REASON = "Acute dreiging: dreigement tegen de Lijsterbesschool, de inf
 REOPEN_REASON = "Nieuwe informatie over de Zilverreigergroep; opnieuw beoordelen."
 PURPOSE = "Begeleiding via het Otterpad-traject bij zorgen over radicalisering."
 ACTION, RESULT = "Huisbezoek met de coach van de Fazantenhof.", "Afgerond; Egelwerk heeft hem gesproken."
+REVIEW_NOTE = "Terecht: de Hazelaarschool vroeg om spoed."
 
 
 def pieces(*texts: str, width: int = 16) -> list[str]:
@@ -44,6 +46,7 @@ IDENTIFYING = {
     "re-open reason": [*pieces(REOPEN_REASON), "Zilverreigergroep"],
     "referral purpose": [*pieces(PURPOSE), "Otterpad"],
     "action and its result": [*pieces(ACTION, RESULT), "Fazantenhof", "Egelwerk"],
+    "review note": [*pieces(REVIEW_NOTE), "Hazelaarschool"],
 }
 
 
@@ -103,6 +106,14 @@ def refer_break_the_glass_and_act(client, auth, case: dict, item_ids: list[str])
                    headers=auth("coordinator")))
 
 
+def privacy_officer_reviews(client, auth, case: dict) -> None:
+    """The privacy officer reviews the break-the-glass with a note and answers the person's access request."""
+    [access] = ok(client.get(f"{API}/emergency-accesses", headers=auth("privacy")))["items"]
+    ok(client.post(f"{API}/emergency-accesses/{access['id']}/review", json={"outcome": "approved", "note": REVIEW_NOTE},
+                   headers=auth("privacy")))
+    ok(client.get(f"{API}/persons/{case['person']['id']}/access-report", headers=auth("privacy")))
+
+
 def audit_rows(app) -> list[tuple[str, dict[str, str]]]:
     """Every row of both audit tables, each column as text (JSON as it would be exported)."""
     def as_text(value) -> str:
@@ -119,6 +130,7 @@ def test_no_identifier_or_free_text_reaches_the_audit_log(client, auth, app):
     item_ids = add_items(client, auth, case)
     minute_a_meeting(client, auth, app)  # before the re-open, which takes the signal off the case
     refer_break_the_glass_and_act(client, auth, case, item_ids)
+    privacy_officer_reviews(client, auth, case)
     rows = audit_rows(app)
     # The scan reads what the scenario wrote: its many events, and the person named by pseudonym.
     assert len([r for r in rows if r[0] == "audit_events"]) > 30
