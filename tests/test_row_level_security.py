@@ -152,7 +152,6 @@ def test_an_unscoped_select_in_a_request_sees_only_the_callers_municipality(post
         assert {table: found for table, found in seen.items() if found != [ids[code]]} == {}, username
 
 
-
 @contextmanager
 def acting_for(app, *municipalities: uuid.UUID) -> Iterator[Connection]:
     """A connection of the application's role, in a transaction acting for the municipalities (as a
