@@ -27,8 +27,8 @@ _OPERATIONS = {"GET": Operation.read, "DELETE": Operation.delete, "POST": Operat
 # Who can read the resource of an event, by the account that subscribes: a system by its scopes; the
 # administrator for the organisation's systems, which must be the municipality itself for signals.
 READABLE = {
-    WebhookEvent.signal_received: lambda p: p.has_scope(Scope.signals_read) if p.kind == "client"
-    else p.works_for_municipality,
+    WebhookEvent.signal_received: lambda p: p.works_for_municipality and (
+        p.has_scope(Scope.signals_read) if p.kind == "client" else True),
     WebhookEvent.action_assigned: lambda p: p.has_scope(Scope.actions_read) if p.kind == "client" else True,
     WebhookEvent.referral_received: lambda p: p.has_scope(Scope.referrals_receive) if p.kind == "client" else True,
     WebhookEvent.referral_status_changed: lambda p: p.has_scope(Scope.referrals_receive) if p.kind == "client"
