@@ -3,12 +3,11 @@ request body limit."""
 
 import logging
 import time
-import uuid
 
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import API_VERSION
+from app import API_VERSION, tracing
 from app.errors import problem_response
 from app.openapi import API_PREFIX
 
@@ -42,9 +41,15 @@ def _log_request(scope: Scope, status: int | None, started_at: float, request_id
                     _route_template(scope), status or "-", duration_ms, request_id)
 
 
+def _header(scope: Scope, name: bytes) -> str | None:
+    values = [value for key, value in scope["headers"] if key == name]
+    return values[0].decode("latin-1") if len(values) == 1 else None  # several: none is the caller's trace
+
+
 class RequestContextMiddleware:
-    """Gives every request an id and every response `X-Request-ID` and `API-Version`, and those under
-    /api/v1 `Cache-Control: no-store`; turns any unexpected error into a 500 problem; logs every request."""
+    """Gives every request an id and a trace (W3C `traceparent`, app.tracing) and every response
+    `X-Request-ID` and `API-Version`, and those under /api/v1 `Cache-Control: no-store`; turns any
+    unexpected error into a 500 problem; logs every request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -53,9 +58,12 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # Always our own id: it is the audit log's trace id, so a caller must not choose it.
-        request_id = str(uuid.uuid4())
-        scope.setdefault("state", {})["request_id"] = request_id
+        # Always our own id, never the caller's: two requests never share it. It is the trace id too,
+        # unless the caller sent its trace in `traceparent`; each audited step has a span id of its own.
+        request_id = tracing.new_trace_id()
+        trace = tracing.Trace.received(_header(scope, b"traceparent"), request_id)
+        scope.setdefault("state", {}).update(request_id=request_id, trace=trace)
+        token = tracing.use(trace)
         extra = _response_headers(scope["path"], request_id)
         started_at = time.perf_counter()
         status: int | None = None
@@ -77,6 +85,7 @@ class RequestContextMiddleware:
                 raise
             await problem_response(500, "The request could not be completed.")(scope, receive, send_with_headers)
         finally:
+            tracing.reset(token)
             _log_request(scope, status, started_at, request_id)
 
 

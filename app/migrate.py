@@ -7,6 +7,7 @@ from sqlalchemy import Connection, Engine, text
 
 from app.auth import guard, tenancy
 from app.config import Settings
+from app.privacy import register
 
 # The audit log is append-only for the application: it reads and adds, never changes or removes
 # (the audit log's own retention runs as the owner). Every other table it may change.
@@ -25,6 +26,8 @@ def upgrade(settings: Settings, engine: Engine, revision: str = "head") -> None:
         tenancy.apply(connection, tenancy.ALL)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        if revision == "head":
+            register.sync(connection, register.read())
         if settings.database_app_role and connection.dialect.name == "postgresql":
             grant(connection, settings.database_app_role)
 

@@ -52,7 +52,8 @@ PERSONS = AuditEventPerson.__table__
 COLUMNS = sorted(EVENTS.columns, key=lambda column: column.name)
 SEQ = [column.name for column in COLUMNS].index("seq")
 # Columns added to audit_events after events were first sealed, in the order they were added.
-LATER_COLUMNS = frozenset({"municipality_id"})
+LATER_COLUMNS = frozenset({"municipality_id", "processing_activity_version", "span_id", "parent_span_id",
+                           "foreign_processor"})
 # Below this many sealed events, starting worker processes costs more than it saves.
 PARALLEL_MIN_EVENTS = 200_000
 

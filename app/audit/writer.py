@@ -9,11 +9,13 @@ from sqlalchemy import Select, bindparam, func, insert, select, true
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
+from app import tracing
 from app.auth import guard
 from app.auth.principal import CurrentPrincipal, Principal
 from app.db import SessionDep, dialect_name
-from app.models import AuditEvent, AuditEventPerson
+from app.models import AuditEvent, AuditEventPerson, ExternalEndpoint
 from app.models.audit import Operation, Outcome
+from app.privacy import register
 
 EVENTS = AuditEvent.__table__
 PERSONS = AuditEventPerson.__table__
@@ -34,26 +36,20 @@ def _event_with_persons() -> Select:
 
 EVENT_WITH_PERSONS = _event_with_persons()
 
-PUBLIC_TASK = "AVG art. 6(1)(e), public task: person-centred approach (Gemeentewet art. 172)"
-# Processing activities (verwerkingsactiviteiten) and the legal basis each rests on.
-LEGAL_BASIS = {
-    "signal-intake": PUBLIC_TASK,
-    "signal-follow-up": PUBLIC_TASK,
-    "person-search": PUBLIC_TASK,
-    "case-management": PUBLIC_TASK,
-    "emergency-access": "AVG art. 6(1)(d), vital interests: emergency access, reviewed afterwards",
-    "privacy-supervision": "AVG art. 38-39: supervision by the data protection officer",
-    "statistics": "AVG art. 89: aggregated statistics for evaluation, small counts suppressed",
-    "retention": "AVG art. 5(1)(e), storage limitation: erasure after the retention period",
-    "referral": "AVG art. 6(1): the basis recorded on the referral (detail.legal_basis)",
-    "referral-disclosure": "AVG art. 6(1): the basis recorded on the referral (detail.legal_basis); "
-                           "disclosure to another organisation's registry",
-}
+def _registered(session: Session, event: AuditEvent) -> None:
+    """The event names the current version of its activity in the register, and its legal basis; an
+    activity the register does not hold fails the request (no audit, no data)."""
+    activity = register.activity(session.connection(), event.processing_activity)
+    event.processing_activity_version, event.legal_basis = activity.version, activity.legal_basis
+
+
+def _traced(event: AuditEvent, trace: tracing.Trace) -> None:
+    event.trace_id, event.span_id, event.parent_span_id = trace.trace_id, trace.step(), trace.parent_span_id
 
 
 def write_event(session: Session, event: AuditEvent, pseudonyms: Iterable[str]) -> AuditEvent:
     """Plain INSERTs rather than the ORM's unit of work: this runs on every audited request, and the
-    rows are never changed afterwards."""
+    rows are never changed afterwards. The event as given: Auditor and write_system_event complete it."""
     values, names = event.model_dump(exclude={"seq"}), sorted(set(pseudonyms))
     with guard.access("audit log"):
         if names and dialect_name(session) == "postgresql":
@@ -82,15 +78,29 @@ class Auditor:
     def _event(self, operation: Operation, resource_type: str, resource_id: Any, outcome: Outcome,
                activity: str, detail: dict | None, municipality_id: uuid.UUID | None) -> AuditEvent:
         p = self.principal
-        return AuditEvent(
-            trace_id=self.request.state.request_id, actor_kind=p.kind, actor_id=str(p.id),
+        event = AuditEvent(
+            trace_id="", actor_kind=p.kind, actor_id=str(p.id),
             actor_name=p.name, organisation_id=p.organisation_id,
             municipality_id=municipality_id or self.acting_for or p.municipality_id,
             roles=",".join(sorted(p.roles | p.scopes)), operation=operation, resource_type=resource_type,
             resource_id=None if resource_id is None else str(resource_id), outcome=outcome,
-            processing_activity=activity, legal_basis=LEGAL_BASIS.get(activity),
-            client_address=self.request.client.host if self.request.client else None,
+            processing_activity=activity, client_address=self.request.client.host if self.request.client else None,
             detail=detail or {})
+        _traced(event, self.request.state.trace)
+        _registered(self.session, event)
+        if self.request.state.trace.foreign:
+            event.foreign_processor = self._foreign_processor()
+        return event
+
+    def _foreign_processor(self) -> str | None:
+        """The application whose operation this request continues: another registry by its address, any
+        other system by its client id. A user's application cannot be told apart: none."""
+        p = self.principal
+        if p.kind != "client":
+            return None
+        base_url = self.session.execute(select(ExternalEndpoint.base_url).where(
+            ExternalEndpoint.organisation_id == p.organisation_id)).scalar()
+        return base_url or f"urn:nl:casusregister:client:{p.name}"
 
     def allowed(self, operation: Operation, resource_type: str, resource_id: Any, pseudonyms: Iterable[str],
                 activity: str, detail: dict | None = None, emergency: bool = False,
@@ -123,9 +133,12 @@ AuditorDep = Annotated[Auditor, Depends(get_auditor)]
 def write_system_event(session: Session, operator: str, operation: str, resource_type: str, activity: str,
                        detail: dict, pseudonyms: Iterable[str] = (), municipality_id: uuid.UUID | None = None,
                        resource_id: Any = None) -> AuditEvent:
-    """An event for work done by the registry itself (export, retention, delivery), by a named operator."""
-    event = AuditEvent(trace_id=str(uuid.uuid4()), actor_kind="system", actor_name=operator[:100],
+    """An event for work done by the registry itself (export, retention, delivery), by a named operator:
+    a step of the current trace (a delivery continues the trace of the step that sent it), else of a new one."""
+    event = AuditEvent(trace_id="", actor_kind="system", actor_name=operator[:100],
                        municipality_id=municipality_id, operation=operation, resource_type=resource_type,
                        resource_id=None if resource_id is None else str(resource_id), outcome=Outcome.allowed,
-                       processing_activity=activity, legal_basis=LEGAL_BASIS.get(activity), detail=detail)
+                       processing_activity=activity, detail=detail)
+    _traced(event, tracing.current() or tracing.Trace.start())
+    _registered(session, event)
     return write_event(session, event, pseudonyms)

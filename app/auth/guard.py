@@ -32,7 +32,7 @@ PERSONAL_TABLES = frozenset({
 OTHER_TABLES = frozenset({
     "organisations", "organisation_networks", "users", "api_clients", "login_failures", "case_number_sequences",
     "match_locks", "audit_seals", "audit_anchors", "subscriptions", "outbox_messages", "external_endpoints",
-    "alembic_version",
+    "processing_activities", "alembic_version",
 })
 # A table name as a whole word: `persons` inside `audit_event_persons` is not `persons`.
 _NAMES = re.compile(r"\b(" + "|".join(sorted(PERSONAL_TABLES, key=len, reverse=True)) + r")\b", re.IGNORECASE)

@@ -91,8 +91,10 @@ class Policy:
 
     def __init__(self, resource: str, activity: str, rules: Sequence[Rule], query: Select, *, id: Any,
                  order: tuple[Any, Any], pseudonyms: Callable[[Row], list[str]],
-                 municipality: Callable[[Row], uuid.UUID], key: Callable[[Row], Any] = _first_id) -> None:
+                 municipality: Callable[[Row], uuid.UUID], key: Callable[[Row], Any] = _first_id,
+                 activity_of: Callable[[Row], str] | None = None) -> None:
         self.resource, self.activity, self.rules, self.query = resource, activity, tuple(rules), query
+        self.activity_of = activity_of  # where the row, not the relationship, decides the processing activity
         self.id, self.order, self.pseudonyms, self.municipality, self.key = id, order, pseudonyms, municipality, key
         self.entity = query.column_descriptions[0]["entity"]
 
@@ -166,15 +168,20 @@ class Policy:
         self.require(auditor, found, rules, operation, refusal)
         return found
 
+    def activity_for(self, found: Found) -> str:
+        """The processing activity an access to the row is part of."""
+        if self.activity_of is not None:
+            return self.activity_of(found.row)
+        return found.rule.activity or self.activity
+
     def allow(self, auditor: Auditor, operation: Operation, id: Any, found: list[Found],
               detail: dict | None = None) -> None:
-        """One event per municipality the rows belong to (most requests: one), with their persons."""
-        for municipality, rows in _by_municipality(self, found).items():
+        """One event per municipality the rows belong to and processing activity (most requests: one),
+        with their persons."""
+        for (municipality, activity), rows in _grouped(self, found).items():
             auditor.acting_for = municipality
             views = sorted({f.view for f in rows})
-            activities = {f.rule.activity or self.activity for f in rows}
-            auditor.allowed(operation, self.resource, id, [p for f in rows for p in self.pseudonyms(f.row)],
-                            activities.pop() if len(activities) == 1 else self.activity,
+            auditor.allowed(operation, self.resource, id, [p for f in rows for p in self.pseudonyms(f.row)], activity,
                             {"view": views[0] if len(views) == 1 else views} | (detail or {}),
                             emergency=any(f.rule.emergency for f in rows), municipality_id=municipality)
 
@@ -215,8 +222,8 @@ class Policy:
             raise forbidden(refusal)
 
 
-def _by_municipality(policy: Policy, found: list[Found]) -> dict[uuid.UUID, list[Found]]:
-    grouped: dict[uuid.UUID, list[Found]] = {}
+def _grouped(policy: Policy, found: list[Found]) -> dict[tuple[uuid.UUID, str], list[Found]]:
+    grouped: dict[tuple[uuid.UUID, str], list[Found]] = {}
     for f in found:
-        grouped.setdefault(policy.municipality(f.row), []).append(f)
+        grouped.setdefault((policy.municipality(f.row), policy.activity_for(f)), []).append(f)
     return grouped

@@ -18,6 +18,7 @@ from app.models.meeting import (
 from app.models.organisation import Organisation, OrganisationKind, OrganisationNetwork
 from app.models.outbox import OutboxMessage, Subscription
 from app.models.person import MatchLock, Person
+from app.models.processing import ProcessingActivity
 from app.models.referral import ExternalEndpoint, Referral, ReferralItem
 from app.models.signal import Signal
 
@@ -38,6 +39,7 @@ __all__ = [
     "CaseMember",
     "CaseNumberSequence",
     "EmergencyAccess",
+    "ProcessingActivity",
     "ExternalEndpoint",
     "IdempotencyRecord",
     "InformationItem",

@@ -55,6 +55,15 @@ class AuditEvent(SQLModel, table=True):
     resource_id: str | None = Field(default=None, max_length=64)
     outcome: str = Field(max_length=10, index=True)
     processing_activity: str = Field(max_length=100)
+    # The version of the activity in the register (processing_activities) the event was written under
+    # (the writer refuses an activity the register does not hold); None only for events written before
+    # the register existed. No foreign key: SQLite cannot add one to a table without rebuilding it.
+    processing_activity_version: int | None = None
+    # W3C trace context: the event is one span of its trace; its parent is the caller's operation, in
+    # another application where `foreign_processor` names it (the Logboek Dataverwerkingen model).
+    span_id: str | None = Field(default=None, max_length=16)
+    parent_span_id: str | None = Field(default=None, max_length=16)
+    foreign_processor: str | None = Field(default=None, max_length=500)
     legal_basis: str | None = Field(default=None, max_length=200)
     client_address: str | None = Field(default=None, max_length=64)
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

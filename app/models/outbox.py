@@ -63,6 +63,8 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # Why the last attempt failed, in our words (status code, error kind); never a response body.
     last_error: str | None = Field(default=None, max_length=500)
+    # The W3C trace context of the step that wrote the message: its delivery continues that trace.
+    traceparent: str | None = Field(default=None, max_length=55)
     created_at: datetime = created_at_field()
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

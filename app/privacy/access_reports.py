@@ -12,7 +12,7 @@ from app.models.audit import AccessReport, Operation, OrganisationSummary, Outco
 from app.models.base import utcnow
 from app.services.documents import STYLE
 
-ACTIVITY = "privacy-supervision"
+ACTIVITY = "access-report"
 
 
 def access_report(auditor: Auditor, person_id: uuid.UUID) -> AccessReport:

@@ -15,7 +15,7 @@ from app.auth.policies.agendas import (
     decided_items,
     open_closure_proposals,
 )
-from app.auth.policies.cases import ACTIVITY, CaseAccess, load_case
+from app.auth.policies.cases import ACTIVITY, CASUSOVERLEG, CaseAccess, load_case
 from app.auth.policies.meetings import MeetingAccess
 from app.errors import ApiError
 from app.models import AgendaAddendum, AgendaItem, ClosureProposal, Meeting
@@ -72,7 +72,7 @@ def build(session: Session, auditor: Auditor, access: MeetingAccess) -> int:
                     for n, c in enumerate(candidates, start=1))
     if candidates:
         bump(session, meeting)
-        auditor.allowed(Operation.create, "agenda_item", meeting.id, [c.pseudonym for c in candidates], ACTIVITY,
+        auditor.allowed(Operation.create, "agenda_item", meeting.id, [c.pseudonym for c in candidates], CASUSOVERLEG,
                         {"built": True, "case_ids": [str(c.case_id) for c in candidates]})
     return len(candidates)
 
@@ -104,7 +104,7 @@ def add_item(session: Session, auditor: Auditor, access: MeetingAccess, data: Ag
     session.add(item)
     bump(session, meeting)
     session.flush()
-    auditor.allowed(Operation.create, "agenda_item", item.id, [person.pseudonym], ACTIVITY,
+    auditor.allowed(Operation.create, "agenda_item", item.id, [person.pseudonym], CASUSOVERLEG,
                     {"meeting_id": str(meeting.id), "case_id": str(case.id)})
     return item
 
@@ -137,7 +137,7 @@ def update_item(session: Session, auditor: Auditor, access: MeetingAccess, row: 
         others.insert(min(data.position, len(others) + 1) - 1, item)
         _renumber(session, others)
     bump(session, meeting)
-    auditor.allowed(Operation.update, "agenda_item", item.id, [row.person.pseudonym], ACTIVITY,
+    auditor.allowed(Operation.update, "agenda_item", item.id, [row.person.pseudonym], CASUSOVERLEG,
                     {"meeting_id": str(meeting.id), "fields": sorted(data.model_fields_set)})
 
 
@@ -148,7 +148,7 @@ def remove_item(session: Session, auditor: Auditor, access: MeetingAccess, row: 
     session.add(row.item)
     _renumber(session, [i for i in active_items(session, access.meeting.id) if i.id != row.item.id])
     bump(session, access.meeting)
-    auditor.allowed(Operation.update, "agenda_item", row.item.id, [row.person.pseudonym], ACTIVITY,
+    auditor.allowed(Operation.update, "agenda_item", row.item.id, [row.person.pseudonym], CASUSOVERLEG,
                     {"meeting_id": str(access.meeting.id), "removed": True})
 
 
@@ -161,7 +161,7 @@ def add_addendum(session: Session, auditor: Auditor, access: MeetingAccess, row:
                               organisation_id=p.organisation_id)
     session.add(addendum)
     session.flush()
-    auditor.allowed(Operation.create, "agenda_addendum", addendum.id, [row.person.pseudonym], ACTIVITY,
+    auditor.allowed(Operation.create, "agenda_addendum", addendum.id, [row.person.pseudonym], CASUSOVERLEG,
                     {"meeting_id": str(access.meeting.id), "agenda_item_id": str(row.item.id)})
     return addendum
 

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
+from app import tracing
 from app.auth import tenancy
 from app.config import Settings
 from app.db import Session
@@ -92,6 +93,7 @@ def _renew(engine: Engine, settings: Settings, message_id: uuid.UUID, lease_unti
 
 def _attempt(session: Session, message: OutboxMessage, http_client: httpx.Client) -> DeliveryFailed | None:
     fn = outbox.deliverer(message.kind)
+    token = tracing.use(tracing.Trace.continued(message.traceparent))  # the delivery continues the sender's trace
     try:
         if fn is None:
             raise DeliveryFailed(f"no deliverer for kind {message.kind!r}")
@@ -101,6 +103,8 @@ def _attempt(session: Session, message: OutboxMessage, http_client: httpx.Client
     except Exception as exc:  # a deliverer's bug must not stop the worker; its message may hold personal data
         logger.error("deliverer for %s failed with %s", message.kind, type(exc).__name__)
         return DeliveryFailed(f"internal error ({type(exc).__name__})")
+    finally:
+        tracing.reset(token)
     return None
 
 

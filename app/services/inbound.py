@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from app.audit.writer import Auditor
 from app.auth.policies import idempotency
-from app.auth.policies.referrals import ACTIVITY
+from app.auth.policies.referrals import TO_REGISTRY as ACTIVITY
 from app.auth.principal import forbidden
 from app.errors import ApiError
 from app.models import ExternalEndpoint, Organisation, Scope

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from app.audit.writer import Auditor
 from app.auth.policies import idempotency
-from app.auth.policies.cases import ACTIVITY
+from app.auth.policies.cases import CASUSOVERLEG as ACTIVITY
 from app.auth.policies.meetings import POLICY, MeetingAccess
 from app.errors import ApiError
 from app.models import Meeting, MeetingAttendee, User

@@ -19,7 +19,9 @@ Contract:
   `reason` is stored and shown to the subscriber: say what failed, never include a response body.
   `fn` must not commit; the worker commits the outcome and rolls back `fn`'s writes on failure.
   `session.info["settings"]` holds the worker's `Settings`.
-  Delivery is at least once: receivers deduplicate on the message id. The `http_client` refuses
+  Delivery is at least once: receivers deduplicate on the message id. A message carries the trace
+  context of the step that wrote it; `fn` runs inside that trace (app.tracing.current()) and sends
+  `traceparent` on every request it makes, so the receiver's log links back to ours. The `http_client` refuses
   redirects and, unless WEBHOOK_ALLOW_PRIVATE_TARGETS, connections to private addresses. Register
   at import time of your module and list the module in `app.services.delivery.DELIVERER_MODULES`.
 """
@@ -30,6 +32,7 @@ from collections.abc import Callable
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
+from app import tracing
 from app.models import OutboxMessage, Subscription
 from app.models.base import utcnow
 from app.models.outbox import WebhookEvent
@@ -61,7 +64,8 @@ def deliverer(kind: str) -> Deliverer | None:
 
 
 def enqueue(session: Session, *, kind: str, payload: dict, subscription_id: uuid.UUID | None = None) -> OutboxMessage:
-    message = OutboxMessage(kind=kind, payload=payload, subscription_id=subscription_id)
+    message = OutboxMessage(kind=kind, payload=payload, subscription_id=subscription_id,
+                            traceparent=tracing.current_traceparent())
     session.add(message)
     return message
 
@@ -77,4 +81,5 @@ def notify(session: Session, *, organisation_id: uuid.UUID, event_type: str, res
         event_id = uuid.uuid4()
         payload = {"id": str(event_id), "type": event_type.value, "occurred_at": utcnow().isoformat(),
                    "data": {"resource_type": resource_type, "resource_id": str(resource_id), "href": path}}
-        session.add(OutboxMessage(id=event_id, kind=WEBHOOK_KIND, payload=payload, subscription_id=subscription.id))
+        session.add(OutboxMessage(id=event_id, kind=WEBHOOK_KIND, payload=payload, subscription_id=subscription.id,
+                                  traceparent=tracing.current_traceparent()))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import httpx
 from sqlmodel import Session, select
 
+from app import tracing
 from app.auth.policies import referrals as referral_access
 from app.models import ExternalEndpoint, OutboxMessage, Scope
 from app.models.outbox import MessageStatus
@@ -53,9 +54,11 @@ def _token(http: httpx.Client, session: Session, link: ExternalEndpoint, scope: 
         raise DeliveryFailed("the token endpoint answered without an access token") from exc
 
 
-def _call(http: httpx.Client, method: str, url: str, **kwargs) -> httpx.Response:
+def _call(http: httpx.Client, method: str, url: str, headers: dict | None = None, **kwargs) -> httpx.Response:
+    # The span of the latest step (the disclosure, where one was audited): the other registry's events link to it.
+    headers = (headers or {}) | {"traceparent": tracing.current_traceparent() or tracing.Trace.start().traceparent()}
     try:
-        response = http.request(method, url, **kwargs)
+        response = http.request(method, url, headers=headers, **kwargs)
     except httpx.HTTPError as exc:
         raise DeliveryFailed(f"{type(exc).__name__} calling the other registry") from exc
     if response.status_code in (200, 201):

@@ -12,7 +12,7 @@ from app.auth.policies import idempotency
 from app.auth.policies import referrals as referral_access
 from app.auth.policies.cases import CaseAccess, managed_case
 from app.auth.policies.items import shareable_item_ids
-from app.auth.policies.referrals import ACTIVITY, ReferralAccess
+from app.auth.policies.referrals import ACTIVITY, ReferralAccess, activity_of
 from app.auth.principal import forbidden
 from app.errors import ApiError
 from app.models import ExternalEndpoint, Organisation, OrganisationKind
@@ -132,8 +132,8 @@ def create(session: Session, auditor: Auditor, case: CaseAccess, data: ReferralC
     session.add_all(ReferralItem(referral_id=referral.id, item_id=i) for i in data.shared_item_ids)
     cases.record(session, auditor, case.case.id, "referral_sent",
                  {"referral_id": str(referral.id), "recipient_organisation_id": str(recipient.id), "kind": kind})
-    auditor.allowed(Operation.create, "referral", referral.id, [case.person.pseudonym], ACTIVITY,
-                    {"case_id": str(case.case.id), "recipient_organisation_id": str(recipient.id),
+    auditor.allowed(Operation.create, "referral", referral.id, [case.person.pseudonym],
+                    activity_of(referral, recipient.kind), {"case_id": str(case.case.id), "recipient_organisation_id": str(recipient.id),
                      "legal_basis": data.legal_basis, "shared_fields": referral.shared_fields,
                      "item_ids": [str(i) for i in data.shared_item_ids], "external": external})
     outbox.notify(session, organisation_id=recipient.id, event_type="referral.received", resource_type="referral",
@@ -141,7 +141,7 @@ def create(session: Session, auditor: Auditor, case: CaseAccess, data: ReferralC
     if external:
         referral_delivery.queue_delivery(session, referral)
     shared = referral_access.shared_items(session, [referral.id]).get(referral.id, [])
-    return ReferralAccess(referral, case.person, "coordinator", shared)
+    return ReferralAccess(referral, case.person, "coordinator", shared, activity_of(referral, recipient.kind))
 
 
 def _party(access: ReferralAccess) -> str | None:
@@ -177,7 +177,7 @@ def change(session: Session, auditor: Auditor, access: ReferralAccess, action: s
     session.add(referral)
     if referral.case_id is not None:
         cases.record(session, auditor, referral.case_id, f"referral_{target}", {"referral_id": str(referral.id)})
-    auditor.allowed(Operation.update, "referral", referral.id, [access.person.pseudonym], ACTIVITY,
+    auditor.allowed(Operation.update, "referral", referral.id, [access.person.pseudonym], access.activity,
                     {"status": [previous, target], "view": access.role}, municipality_id=referral.municipality_id)
     _announce(session, access, party)
 

@@ -18,6 +18,7 @@ import httpx
 from cryptography.fernet import Fernet, MultiFernet
 from sqlmodel import Session
 
+from app import tracing
 from app.config import Settings
 from app.models import OutboxMessage, Subscription
 from app.services import outbox, targets
@@ -72,6 +73,7 @@ def deliver(session: Session, message: OutboxMessage, http_client: httpx.Client)
     body = json.dumps(message.payload, separators=(",", ":")).encode()
     secret = decrypt_secret(settings, subscription.secret_encrypted)
     headers = signed_headers(secret, subscription.key_id, str(message.id), body)
+    headers["traceparent"] = tracing.current_traceparent() or tracing.Trace.start().traceparent()
     try:
         # Streamed and never read: a receiver's answer body is neither needed nor stored.
         with http_client.stream("POST", subscription.callback_url, content=body, headers=headers) as response:

@@ -22,7 +22,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.audit.writer import Auditor
-from app.auth.policies.cases import ACTIVITY, chair_window
+from app.auth.policies.cases import CASUSOVERLEG as ACTIVITY
+from app.auth.policies.cases import chair_window
 from app.auth.policies.meetings import MeetingAccess
 from app.auth.policy import Policy, Rule, Viewer
 from app.errors import ApiError, not_found

@@ -29,7 +29,8 @@ from app.models.audit import Operation
 from app.pagination import PageParams
 
 CaseViewKind = Literal["full", "partner"]
-ACTIVITY = "case-management"
+ACTIVITY = "case-management"  # the processing activities (app/privacy/processing_activities.json)
+CASUSOVERLEG, PARTICIPATION, EMERGENCY = "casusoverleg", "case-participation", "emergency-access"
 MANAGE = {"coordinator"}
 CONTRIBUTE = {"coordinator", "member"}
 
@@ -66,9 +67,9 @@ def may_break_the_glass(principal: Principal) -> bool:
 RULES = (
     Rule("coordinator", "full", lambda p: p.coordinated_municipality is not None,
          lambda v: Case.municipality_id == v.principal.coordinated_municipality),
-    Rule("chair", "full", lambda p: p.municipal_chair, lambda v: chaired_agenda(v, Case.id)),
-    Rule("member", "partner", lambda p: p.has_role(Role.partner), _member),
-    Rule("emergency", "partner", may_break_the_glass, _emergency, emergency=True),
+    Rule("chair", "full", lambda p: p.municipal_chair, lambda v: chaired_agenda(v, Case.id), activity=CASUSOVERLEG),
+    Rule("member", "partner", lambda p: p.has_role(Role.partner), _member, activity=PARTICIPATION),
+    Rule("emergency", "partner", may_break_the_glass, _emergency, emergency=True, activity=EMERGENCY),
 )
 POLICY = Policy("case", ACTIVITY, RULES, select(Case, Person).join(Person, Person.id == Case.person_id),
                 id=Case.id, order=(Case.created_at, Case.id), pseudonyms=lambda row: [row.Person.pseudonym],

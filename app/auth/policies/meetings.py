@@ -20,7 +20,7 @@ from sqlalchemy import exists
 from sqlmodel import Session, select
 
 from app.audit.writer import Auditor, AuditorDep
-from app.auth.policies.cases import ACTIVITY
+from app.auth.policies.cases import CASUSOVERLEG as ACTIVITY
 from app.auth.policy import Found, Policy, Rule
 from app.auth.principal import forbidden
 from app.models import Meeting, MeetingAttendee, Role

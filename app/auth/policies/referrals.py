@@ -26,21 +26,24 @@ from app.auth.policy import Found, Policy, Rule, Viewer
 from app.auth.principal import Principal, forbidden
 from app.db import Session as GuardedSession
 from app.errors import ApiError, not_found
-from app.models import Case, InformationItem, Person, Role, Scope
+from app.models import Case, InformationItem, Organisation, OrganisationKind, Person, Role, Scope
 from app.models.audit import Operation
 from app.models.referral import (
     OPEN_STATUSES,
     Referral,
     ReferralDirection,
     ReferralItem,
+    ReferralKind,
     SharedField,
     SharedItem,
     SharedSubject,
 )
 from app.pagination import PageParams
 
-ACTIVITY = "referral"
-DISCLOSURE = "referral-disclosure"
+# The processing activities (app/privacy/processing_activities.json): a referral to a partner, to or
+# from another municipality's registry, or a request for assessment to the expert pool.
+ACTIVITY, TO_REGISTRY, ASSESSMENT = "referral-partner", "referral-municipality", "assessment-request"
+DISCLOSURE = TO_REGISTRY
 ReferralRole = Literal["coordinator", "chair", "recipient", "sender_system"]
 OUTGOING, INCOMING = ReferralDirection.outgoing, ReferralDirection.incoming
 
@@ -62,9 +65,22 @@ RULES = (
          lambda v: and_(Referral.direction == INCOMING, Referral.status.in_(OPEN_STATUSES),
                         Referral.sender_organisation_id == v.principal.organisation_id), reads=False),
 )
-POLICY = Policy("referral", ACTIVITY, RULES, select(Referral, Person).join(Person, Person.id == Referral.person_id),
+RECIPIENT_KIND = (select(Organisation.kind).where(Organisation.id == Referral.recipient_organisation_id)
+                  .scalar_subquery().label("recipient_kind"))
+
+
+def activity_of(referral: Referral, recipient_kind: str) -> str:
+    """The processing activity a referral is part of."""
+    if referral.direction == INCOMING or recipient_kind == OrganisationKind.external_municipality:
+        return TO_REGISTRY
+    return ASSESSMENT if referral.kind == ReferralKind.assessment_request else ACTIVITY
+
+
+POLICY = Policy("referral", ACTIVITY, RULES,
+                select(Referral, Person, RECIPIENT_KIND).join(Person, Person.id == Referral.person_id),
                 id=Referral.id, order=(Referral.created_at, Referral.id), pseudonyms=lambda row: [row.Person.pseudonym],
-                municipality=lambda row: row.Referral.municipality_id)
+                municipality=lambda row: row.Referral.municipality_id,
+                activity_of=lambda row: activity_of(row.Referral, row.recipient_kind))
 # `direction` of GET /referrals: made by the caller's municipality, or addressed to the caller's
 # organisation; and the relationships through which a caller can have such referrals at all.
 DIRECTIONS = {"sent": lambda p: Referral.sender_organisation_id == p.organisation_id,
@@ -78,10 +94,11 @@ class ReferralAccess:
     person: Person
     role: ReferralRole
     items: list[SharedItem]
+    activity: str  # the processing activity it is part of
 
     @classmethod
     def of(cls, found: Found, items: list[SharedItem]) -> "ReferralAccess":
-        return cls(found.row.Referral, found.row.Person, found.rule.name, items)
+        return cls(found.row.Referral, found.row.Person, found.rule.name, items, POLICY.activity_for(found))
 
 
 def _detail(referral: Referral, role: str, items: list[SharedItem]) -> dict:
@@ -116,7 +133,7 @@ ChangeableReferral = Annotated[ReferralAccess, Depends(changeable_referral)]
 
 
 def deny_change(auditor: Auditor, access: ReferralAccess, detail: str) -> ApiError:
-    auditor.denied(Operation.update, "referral", access.referral.id, [access.person.pseudonym], ACTIVITY,
+    auditor.denied(Operation.update, "referral", access.referral.id, [access.person.pseudonym], access.activity,
                    {"view": access.role}, municipality_id=access.referral.municipality_id)
     return forbidden(detail)
 

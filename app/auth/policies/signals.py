@@ -29,7 +29,7 @@ from app.models.matching import SignalMatch
 from app.pagination import PageParams
 
 SignalViewKind = Literal["full", "reporter"]
-FOLLOW_UP, INTAKE = "signal-follow-up", "signal-intake"
+FOLLOW_UP, INTAKE = "signal-triage", "signal-intake"
 TRIAGE = {"coordinator"}
 MAX_MATCHES = 50
 

@@ -1,0 +1,101 @@
+"""The register of processing activities (AVG art. 30) as data: the default shipped with the registry
+(processing_activities.json, in Dutch), a municipality's own additions and changes (`casusregister
+processing-activities load`), each change a new version; and the current version of each activity, for
+the audit writer. Old versions stay: an audit event names the version it was written under."""
+
+import json
+import weakref
+from pathlib import Path
+from typing import NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, Engine, func, insert, select
+
+from app.models.base import utcnow
+from app.models.processing import URI_PREFIX, ProcessingActivity
+
+DEFAULT = Path(__file__).with_name("processing_activities.json")
+TABLE = ProcessingActivity.__table__
+DESCRIBED = ("name", "purpose", "legal_basis", "legal_basis_articles", "data_subject_categories",
+             "personal_data_categories", "recipients", "retention", "log_confidentiality")
+_current: "weakref.WeakKeyDictionary[Engine, dict[str, Current]]" = weakref.WeakKeyDictionary()
+
+
+class ActivityText(BaseModel):
+    """One activity as a register file describes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9-]{1,59}$")
+    name: str = Field(min_length=1, max_length=200)
+    purpose: str = Field(min_length=1, max_length=1000)
+    legal_basis: str = Field(min_length=1, max_length=500)
+    legal_basis_articles: list[str] = Field(min_length=1, max_length=20)
+    data_subject_categories: list[str] = Field(max_length=50)
+    personal_data_categories: list[str] = Field(max_length=50)
+    recipients: list[str] = Field(max_length=50)
+    retention: str = Field(min_length=1, max_length=500)
+    log_confidentiality: str = Field(pattern="^(vertrouwelijk|intern)$")
+
+
+class RegisterFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    activities: list[ActivityText] = Field(min_length=1)
+
+
+def read(path: Path = DEFAULT) -> list[ActivityText]:
+    """A register file, validated (a ValueError names what is wrong)."""
+    activities = RegisterFile.model_validate(json.loads(path.read_text(encoding="utf-8"))).activities
+    keys = [a.key for a in activities]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a register file names each activity once")
+    return activities
+
+
+def _latest(connection: Connection) -> dict[str, dict]:
+    newest = select(TABLE.c.key, func.max(TABLE.c.version).label("version")).group_by(TABLE.c.key).subquery()
+    rows = connection.execute(select(TABLE).join(newest, (TABLE.c.key == newest.c.key)
+                                                 & (TABLE.c.version == newest.c.version))).mappings()
+    return {row["key"]: dict(row) for row in rows}
+
+
+def sync(connection: Connection, activities: list[ActivityText]) -> list[str]:
+    """Registers each activity whose description differs from its latest version as a new version;
+    returns `key vN` of each version added. Activities not named stay as they are."""
+    latest, added = _latest(connection), []
+    for activity in activities:
+        text = activity.model_dump(exclude={"key"})
+        current = latest.get(activity.key)
+        if current is not None and all(current[field] == text[field] for field in DESCRIBED):
+            continue
+        version = 1 if current is None else current["version"] + 1
+        connection.execute(insert(TABLE).values(key=activity.key, version=version, uri=URI_PREFIX + activity.key,
+                                                registered_at=utcnow(), **text))
+        added.append(f"{activity.key} v{version}")
+    _current.pop(connection.engine, None)
+    return added
+
+
+class Current(NamedTuple):
+    version: int
+    uri: str
+    legal_basis: str
+
+
+def current(connection: Connection) -> dict[str, Current]:
+    """The current version of every activity, cached per engine until the next sync in this process."""
+    engine = connection.engine
+    if not _current.get(engine):
+        _current[engine] = {key: Current(row["version"], row["uri"], row["legal_basis"])
+                            for key, row in _latest(connection).items()}
+    return _current[engine]
+
+
+def activity(connection: Connection, key: str) -> Current:
+    if key not in current(connection):
+        _current.pop(connection.engine, None)  # registered since, by another process?
+    found = current(connection).get(key)
+    if found is None:
+        raise LookupError(f"processing activity {key!r} is not in the register")
+    return found
