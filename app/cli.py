@@ -1,8 +1,10 @@
 """The `casusregister` command: migrate, seed-demo, serve, create-organisation, join-network, create-user,
-create-client, and the maintenance of the audit log, retention and deliveries."""
+create-client, the register of processing activities, and the maintenance of the audit log, retention
+and deliveries."""
 
 import logging
 import time
+from pathlib import Path
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -19,7 +21,7 @@ from app.loop import repeat
 from app.migrate import upgrade
 from app.models import OrganisationKind, Role, Scope
 from app.openapi import render_openapi
-from app.privacy import retention
+from app.privacy import register, retention
 from app.services import accounts, delivery
 
 cli = typer.Typer(help="Casusregister: case registry for the person-centred approach.", no_args_is_help=True)
@@ -29,6 +31,8 @@ retention_cli = typer.Typer(help="Erasure after the retention periods.", no_args
 cli.add_typer(retention_cli, name="retention")
 webhooks_cli = typer.Typer(help="Webhook and other outbox deliveries.", no_args_is_help=True)
 cli.add_typer(webhooks_cli, name="webhooks")
+register_cli = typer.Typer(help="The register of processing activities (AVG art. 30).", no_args_is_help=True)
+cli.add_typer(register_cli, name="processing-activities")
 log = logging.getLogger("casusregister.audit")
 LOOP_HELP = "Run again every N seconds until SIGTERM or Ctrl-C (0: once)"
 
@@ -199,8 +203,14 @@ def audit_export_command(since: datetime, until: datetime,
                          operator: Annotated[str, typer.Option(help="Who exports, for the audit log")],
                          municipality: Annotated[str | None, typer.Option(
                              help="Name or code of a municipality: only its events, for its own SIEM")] = None,
-                         output: Annotated[typer.FileTextWrite, typer.Option()] = "-") -> None:
+                         output: Annotated[typer.FileTextWrite, typer.Option()] = "-",
+                         form: Annotated[str, typer.Option("--format", help=(
+                             "native: the events as stored; logboek: the Logboek Dataverwerkingen records, "
+                             "one per step and data subject"))] = "native") -> None:
     """Write the events of [SINCE, UNTIL) as JSON Lines (UTC unless an offset is given); audited."""
+    if form not in audit_export.FORMATS:
+        typer.echo(f"--format is one of {', '.join(audit_export.FORMATS)}", err=True)
+        raise typer.Exit(2)
     since, until = (d if d.tzinfo else d.replace(tzinfo=UTC) for d in (since, until))
     settings = _settings()
     engine = make_engine(settings)
@@ -208,8 +218,8 @@ def audit_export_command(since: datetime, until: datetime,
     if municipality is not None:
         with Session(engine) as session:
             tenant = accounts.find_organisation(session, municipality).id
-    count = audit_export.export(engine, since, until, lambda line: output.write(line + "\n"), operator, tenant)
-    typer.echo(f"exported {count} events", err=True)
+    count = audit_export.export(engine, since, until, lambda line: output.write(line + "\n"), operator, tenant, form)
+    typer.echo(f"exported {count} {'records' if form == 'logboek' else 'events'}", err=True)
 
 
 @retention_cli.command("run")
@@ -271,6 +281,28 @@ def webhooks_deliver(once: Annotated[bool, typer.Option("--once", help="Deliver 
         typer.echo(", ".join(f"{count} {outcome}" for outcome, count in run.counts.items()))
         return
     delivery.run_loop(engine, settings, interval, batch)
+
+
+@register_cli.command("load")
+def register_load(file: Annotated[Path, typer.Argument(help="A register file, in the form of app/privacy/processing_activities.json")]) -> None:
+    """Add or change processing activities: each whose description differs from its latest version
+    becomes a new version; activities the file does not name stay as they are."""
+    try:
+        activities = register.read(file)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    with make_engine(_settings()).begin() as connection:
+        added = register.sync(connection, activities)
+    typer.echo(f"registered: {', '.join(added)}" if added else "the register already holds these versions")
+
+
+@register_cli.command("list")
+def register_list() -> None:
+    """The current version of every processing activity."""
+    with make_engine(_settings()).connect() as connection:
+        for activity in register.latest(connection):
+            typer.echo(f"{activity.key} v{activity.version}\t{activity.name}")
 
 
 def _with_session(action, message: str):

@@ -24,6 +24,7 @@ from app.routers import (
     meetings,
     organisations,
     persons,
+    processing_activities,
     referrals,
     signals,
     statistics,
@@ -31,7 +32,7 @@ from app.routers import (
 )
 
 SECURED = (auth, signals, persons, cases, items, organisations, emergency, audit, statistics, meetings, actions,
-           subscriptions, referrals)
+           subscriptions, referrals, processing_activities)
 
 
 def _include_api(app: FastAPI) -> None:

@@ -10,8 +10,9 @@ from app.config import Settings
 from app.privacy import register
 
 # The audit log is append-only for the application: it reads and adds, never changes or removes
-# (the audit log's own retention runs as the owner). Every other table it may change.
-APPEND_ONLY = ("audit_events", "audit_event_persons", "audit_seals", "audit_anchors")
+# (the audit log's own retention runs as the owner); so is the register of processing activities the
+# events name (a change is a new version). Every other table it may change.
+APPEND_ONLY = ("audit_events", "audit_event_persons", "audit_seals", "audit_anchors", "processing_activities")
 
 
 def alembic_config(settings: Settings) -> Config:

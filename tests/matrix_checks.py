@@ -11,6 +11,7 @@ from app.models import (
     Case,
     EmergencyAccess,
     InformationItem,
+    ProcessingActivity,
     Referral,
     Signal,
 )
@@ -40,6 +41,15 @@ def audited(app, trace_id: str) -> tuple[set[str], set[str]]:
         seqs = [seq for seq, _ in events]
         names = session.exec(select(AuditEventPerson.pseudonym).where(AuditEventPerson.event_seq.in_(seqs))).all()
     return {outcome for _, outcome in events}, set(names)
+
+
+def unregistered(app, trace_id: str) -> list[tuple[str, int | None]]:
+    """The request's events that name no version of a processing activity the register holds."""
+    with inspect_db(app) as session:
+        registered = set(session.exec(select(ProcessingActivity.key, ProcessingActivity.version)).all())
+        named = session.exec(select(AuditEvent.processing_activity, AuditEvent.processing_activity_version)
+                             .where(AuditEvent.trace_id == trace_id)).all()
+    return [tuple(n) for n in named if tuple(n) not in registered]
 
 
 def shown(people: dict[str, Identity], response) -> set[str]:

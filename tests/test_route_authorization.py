@@ -13,7 +13,8 @@ Every denial is checked to be a problem document that changed no record; a 403 o
 authenticated caller must also have written an audit event with outcome `denied`. Every permitted
 answer is checked too: it changed exactly the tables CHANGES names (a read: none), and its audit
 event has the expected outcome and names every person the answer shows (tests/matrix_checks.py).
-No answer, permitted or not, carries the BSN or address of a person the caller may not see in full.
+No answer, permitted or not, carries the BSN or address of a person the caller may not see in full,
+and every event a request writes names a processing activity of the register.
 What each list holds, record by record: tests/test_route_visibility.py. A permitted request that
 changes something runs against a fresh copy of its record, so the shared records stay as built.
 """
@@ -37,7 +38,7 @@ from tests.authz_world import (
 )
 from tests.conftest import PASSWORD, empty_mutable_tables
 from tests.factories import VALID_BSN
-from tests.matrix_checks import audited, changed_tables, leaks, named, shown
+from tests.matrix_checks import audited, changed_tables, leaks, named, shown, unregistered
 from tests.matrix_records import CALLERS, KINDS, relation_key
 from tests.meeting_helpers import user_id
 
@@ -189,6 +190,9 @@ GET /api/v1/subscriptions/{id}/deliveries                          mun  401  403
 POST /api/v1/subscriptions/{id}/deliveries/{delivery_id}/redeliver own  -    -      -       -    403   403   403    -      403     202   202    403    403    403   202
 POST /api/v1/subscriptions/{id}/deliveries/{delivery_id}/redeliver org  401  403    403     403  -     -     -      403    -       -     -      -      -      -     -
 POST /api/v1/subscriptions/{id}/deliveries/{delivery_id}/redeliver mun  401  403    403     403  403   403   403    403    403     404   404    403    403    403   404
+GET /api/v1/processing-activities                                  -    401  200    200     200  200   200   200    200    200     200   200    200    200    200   200
+GET /api/v1/processing-activities/{key}                            -    401  200    200     200  200   200   200    200    200     200   200    200    200    200   200
+GET /api/v1/processing-activities/{key}/versions                   -    401  200    200     200  200   200   200    200    200     200   200    200    200    200   200
 """
 
 Body = Callable[[World, dict[str, str]], Any] | None
@@ -199,9 +203,10 @@ class Call:
     that feeds the body of a route that names none (`uses`), the body, and a query string."""
 
     def __init__(self, kind: str | None = None, body: Body = None, uses: str | None = None, query: str = "",
-                 form: bool = False, if_match: str | None = None) -> None:
+                 form: bool = False, if_match: str | None = None, params: dict[str, str] | None = None) -> None:
         self.kind, self.body, self.uses, self.query, self.form = kind, body, uses, query, form
         self.if_match = if_match  # the path whose ETag the request sends in If-Match
+        self.params = params or {}  # path parameters that name no record of the world
 
 
 REQUESTS: dict[str, Call] = {
@@ -236,7 +241,7 @@ REQUESTS: dict[str, Call] = {
     "GET /api/v1/organisations": Call(),
     "GET /api/v1/emergency-accesses": Call(),
     "POST /api/v1/emergency-accesses/{id}/review": Call("ea", lambda w, t: {"outcome": "approved", "note": "Terecht."}),
-    "GET /api/v1/audit-events": Call(),
+    "GET /api/v1/audit-events": Call(query="?processingActivity=case-management"),
     "GET /api/v1/persons/{id}/access-report": Call("person"),
     "GET /api/v1/statistics": Call(query="?since=2026-01-01T00:00:00Z&until=2027-01-01T00:00:00Z"),
     "GET /api/v1/meetings": Call(),
@@ -278,6 +283,9 @@ REQUESTS: dict[str, Call] = {
     "GET /api/v1/subscriptions/{id}": Call("subscription"),
     "DELETE /api/v1/subscriptions/{id}": Call("subscription"),
     "GET /api/v1/subscriptions/{id}/deliveries": Call("subscription"),
+    "GET /api/v1/processing-activities": Call(),
+    "GET /api/v1/processing-activities/{key}": Call(params={"key": "signal-intake"}),
+    "GET /api/v1/processing-activities/{key}/versions": Call(params={"key": "casusoverleg"}),
     "POST /api/v1/subscriptions/{id}/deliveries/{delivery_id}/redeliver": Call("subscription"),
 }
 
@@ -371,7 +379,9 @@ CHANGES = {
 # Permitted requests that write no audit event: they touch no personal data.
 UNAUDITED = {"GET /health", "GET /ready", "GET /.well-known/jwks.json", "GET /openapi.json", "GET /docs",
              "POST /api/v1/auth/token", "GET /api/v1/auth/me", "GET /api/v1/organisations", "GET /api/v1/subscriptions",
-             "GET /api/v1/subscriptions/{id}", "GET /api/v1/subscriptions/{id}/deliveries"}
+             "GET /api/v1/subscriptions/{id}", "GET /api/v1/subscriptions/{id}/deliveries",
+             "GET /api/v1/processing-activities", "GET /api/v1/processing-activities/{key}",
+             "GET /api/v1/processing-activities/{key}/versions"}
 EMERGENCY = {"POST /api/v1/cases/{id}/emergency-access"}  # audited `emergency`; every other permitted request `allowed`
 
 
@@ -394,7 +404,7 @@ def prepare(world: World, route: str, relation: str, caller: str, status: int) -
     key = relation_key(call.kind, relation, caller) if call.kind else call.uses
     changes = status < 300 and method != "GET"
     record = (world.fresh(key) if changes else world.keys[key]) if key else {}
-    params = KINDS[call.kind].params(record) if call.kind else record
+    params = (KINDS[call.kind].params(record) if call.kind else record) | call.params
     headers = headers_for(world, caller)
     if call.if_match:
         headers = headers | {"If-Match": world.etag(key, call.if_match.format(**params))}
@@ -435,3 +445,4 @@ def test_route_authorization(world, app, route, relation, caller, status):
         assert must <= changed <= may, f"changed {sorted(changed)}"
         assert_audited_as_shown(world, app, route, response)
     assert not leaks(world, world.identities(), caller, response), "a BSN or address the caller may not see"
+    assert not unregistered(app, response.headers["x-request-id"]), "an event names no registered processing activity"

@@ -7,6 +7,8 @@ the signal case M came from. Each answer is also audited with the persons it sho
 or address the caller may not see; the privacy officers' audit log holds their municipality's events.
 """
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
@@ -102,8 +104,10 @@ def test_a_privacy_officer_reads_every_audit_event_of_their_municipality_and_no_
     with inspect_db(app, owner=True) as session:
         before = {str(e.event_id): str(e.municipality_id) for e in session.exec(select(AuditEvent)).all()}
     items, cursor = [], None
+    now = datetime.now(UTC)  # the read rule: a period of at most 31 days
+    period = {"since": (now - timedelta(days=1)).isoformat(), "until": (now + timedelta(days=1)).isoformat()}
     while True:
-        params = {"pageSize": 100} | ({"cursor": cursor} if cursor else {})
+        params = {"pageSize": 100} | period | ({"cursor": cursor} if cursor else {})
         page = ok(world.client.get(f"{API}/audit-events", params=params, headers=headers_for(world, caller)))
         items += page["items"]
         cursor = page.get("next_cursor")

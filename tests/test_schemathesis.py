@@ -96,7 +96,7 @@ def real_records(client, auth) -> dict[str, str]:
     return {"signals": case["signal_id"], "cases": case["id"], "persons": case["person"]["id"],
             "emergency-accesses": access, "item_id": item, "organisation_id": police, "meetings": meeting,
             "meetings/item_id": agenda["items"][0]["id"], "actions": action, "referrals": referral,
-            "subscriptions": subscription, "delivery_id": delivery["id"]}
+            "subscriptions": subscription, "delivery_id": delivery["id"], "key": "signal-intake"}
 
 
 def path_parameters(path: str, records: dict[str, str]) -> dict[str, str]:

@@ -3,6 +3,7 @@ and Gemeente Utrecht's (`privacy`) each see their own municipality's audit event
 access reports and statistics, and nothing of the other's."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -29,7 +30,9 @@ def municipality(app, code: str) -> str:
 
 def all_events(client, headers) -> list[dict]:
     """Every audit event the caller may list, page after page."""
-    events, params = [], {"pageSize": 100}
+    now = datetime.now(UTC)
+    events, params = [], {"pageSize": 100, "since": (now - timedelta(days=1)).isoformat(),
+                          "until": (now + timedelta(days=1)).isoformat()}
     while True:
         response = client.get(f"{API}/audit-events", params=params, headers=headers)
         assert response.status_code == 200, response.text

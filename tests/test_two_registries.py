@@ -1,10 +1,13 @@
 """Two registries, Utrecht (A) and Arnhem (B), each its own app and database served by uvicorn on
 127.0.0.1, exchanging a referral end to end: only the shared fields cross, the status comes back."""
 
+import json
+import secrets
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -13,6 +16,7 @@ from fastapi import FastAPI
 from sqlmodel import Session, select
 
 from app import demo
+from app.audit import export as audit_export
 from app.db import make_engine
 from app.factory import create_app
 from app.migrate import upgrade
@@ -22,14 +26,17 @@ from app.models import (
     OrganisationKind,
     OutboxMessage,
     Person,
+    ProcessingActivity,
     Referral,
     Role,
     Scope,
+    User,
 )
 from app.services import accounts, delivery, endpoints, referral_delivery
 from tests.conftest import PASSWORD, _drop_pg_database, database_settings, make_settings, new_database
 from tests.db import inspect_db
 from tests.factories import VALID_BSN, signal_body
+from tests import logboek_schema
 from tests.servers import serve
 
 API = "/api/v1"
@@ -113,8 +120,9 @@ def ok(response: httpx.Response, status: int = 200) -> dict:
     return response.json()
 
 
-def _refer_to_arnhem(a: Registry) -> tuple[dict, dict]:
-    """In Utrecht: a case with a shared and a kept item, referred to Arnhem with name and date of birth."""
+def _refer_to_arnhem(a: Registry, traceparent: str | None = None) -> tuple[dict, dict]:
+    """In Utrecht: a case with a shared and a kept item, referred to Arnhem with name and date of birth
+    (by an application that sends its `traceparent`, if given)."""
     coordinator = a.user("coordinator")
     signal = ok(httpx.post(f"{a.url}{API}/signals", json=signal_body(), headers=a.user("teacher")), 201)
     case_id = ok(httpx.post(f"{a.url}{API}/signals/{signal['id']}/triage", json={"outcome": "new_case"},
@@ -128,7 +136,8 @@ def _refer_to_arnhem(a: Registry) -> tuple[dict, dict]:
     body = {"recipient_organisation_id": arnhem_id, "purpose": "Overdracht van de persoonsgerichte aanpak.",
             "legal_basis": "public_task", "shared_fields": ["name", "date_of_birth"],
             "shared_item_ids": [shared["id"]]}
-    referral = ok(httpx.post(f"{a.url}{API}/cases/{case_id}/referrals", json=body, headers=coordinator), 201)
+    traced = coordinator | ({"traceparent": traceparent} if traceparent else {})
+    referral = ok(httpx.post(f"{a.url}{API}/cases/{case_id}/referrals", json=body, headers=traced), 201)
     return referral, coordinator
 
 
@@ -233,3 +242,72 @@ def test_a_repeated_delivery_answers_the_same_referral_and_the_outbox_holds_ids_
         [received] = session.exec(select(Referral).where(Referral.sender_reference == sent["id"])).all()
     assert references == {str(received.id)}
     assert a.deliver() == {"delivered": 1, "retry": 0, "dead": 0}  # the worker's own attempt: answered alike
+
+
+def logboek_records(registry: Registry) -> list[dict]:
+    """The registry's whole log in the Logboek Dataverwerkingen form, each record checked against the
+    standard's record (tests/logboek_record.schema.json)."""
+    lines: list[str] = []
+    audit_export.export(registry.app.state.engine, datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC),
+                        lines.append, "fg", form="logboek")
+    records, check = [json.loads(line) for line in lines], logboek_schema.validator()
+    for record in records:
+        check.validate(record)
+    return records
+
+
+def unregistered(registry: Registry) -> list[tuple[str, int | None]]:
+    """Events that name no version of a processing activity the register holds."""
+    with registry.session() as session:
+        registered = set(session.exec(select(ProcessingActivity.key, ProcessingActivity.version)).all())
+        named = session.exec(select(AuditEvent.processing_activity, AuditEvent.processing_activity_version)).all()
+    return [activity for activity in named if tuple(activity) not in registered]
+
+
+def _hold_casusoverleg(a: Registry, case_id: str) -> None:
+    with a.session() as session:
+        chair = str(session.exec(select(User.id).where(User.username == "chair")).one())
+    starts = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    meeting = ok(httpx.post(f"{a.url}{API}/meetings", json={"starts_at": starts, "chair_id": chair,
+                                                            "attending_organisation_ids": []},
+                            headers=a.user("coordinator")), 201)
+    ok(httpx.post(f"{a.url}{API}/meetings/{meeting['id']}/agenda/items", json={"case_id": case_id},
+                  headers=a.user("chair")), 201)
+    ok(httpx.get(f"{a.url}{API}/meetings/{meeting['id']}/agenda", headers=a.user("chair")))
+
+
+def test_one_referral_is_one_trace_in_both_registries_and_the_log_exports_in_the_standards_form(registries):
+    """Intake, triage, casusoverleg, a referral to Arnhem's registry and an access report: every event
+    names a registered processing activity, both logs export as the standard's records, and the
+    referral's trace runs from the coordinator's application through both registries."""
+    a, b = registries
+    trace, caller_span = secrets.token_hex(16), secrets.token_hex(8)
+    sent, coordinator = _refer_to_arnhem(a, f"00-{trace}-{caller_span}-01")
+    _hold_casusoverleg(a, sent["case_id"])
+    assert a.deliver()["delivered"] == 1
+
+    # Our step under the caller's span; the delivery (a disclosure) under our step; Arnhem's under the delivery.
+    [made] = [e for e, _ in _events(a, sent["id"]) if e.operation == "create"]
+    assert (made.trace_id, made.parent_span_id, made.foreign_processor) == (trace, caller_span, None)  # a user's app
+    [disclosed] = [e for e, _ in _events(a, sent["id"]) if e.operation == "disclose"]
+    assert (disclosed.trace_id, disclosed.parent_span_id, disclosed.foreign_processor) == (trace, made.span_id, None)
+    received, b_coordinator = _received_in(b, sent["id"])
+    [arrived] = [e for e, _ in _events(b, received["id"]) if e.operation == "create"]
+    assert (arrived.trace_id, arrived.parent_span_id) == (trace, disclosed.span_id)
+    assert arrived.foreign_processor == a.url  # Utrecht's registry, as Arnhem registered it
+
+    person = ok(httpx.get(f"{a.url}{API}/cases/{sent['case_id']}", headers=coordinator))["person"]
+    report = ok(httpx.get(f"{a.url}{API}/persons/{person['id']}/access-report", headers=a.user("privacy")))
+    assert {"signal-intake", "signal-triage", "case-management", "casusoverleg",
+            "referral-municipality"} <= {activity["activity"] for activity in report["activities"]}
+
+    assert unregistered(a) == [] and unregistered(b) == []
+    ours, theirs = logboek_records(a), logboek_records(b)
+    activity = "urn:nl:casusregister:verwerkingsactiviteit:"
+    for log in (ours, theirs):  # the referral is one trace, in both registries' logs
+        assert activity + "referral-municipality" in {
+            r["attributes"]["dpl.core.processing_activity_id"] for r in log if r["trace_id"] == trace}
+    linked = [r for r in theirs if r["trace_id"] == trace]
+    assert linked and all(r["attributes"]["dpl.core.foreign_operation.processor"] == a.url for r in linked)
+    assert {r["parent_span_id"] for r in linked} <= {r["span_id"] for r in ours}
+    assert {r["attributes"]["dpl.core.data_subject_id"] for r in ours} >= {person["pseudonym"]}

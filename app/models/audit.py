@@ -135,6 +135,10 @@ class AuditEventView(SQLModel):
     resource_id: str | None
     outcome: Outcome
     processing_activity: str
+    processing_activity_version: int | None
+    span_id: str | None
+    parent_span_id: str | None
+    foreign_processor: str | None
     legal_basis: str | None
     client_address: str | None
     detail: dict
@@ -148,7 +152,8 @@ class ProcessingRecord(SQLModel):
     organisation: str
     operation: str
     resource_type: str
-    purpose: str
+    activity: str = Field(description="Key of the processing activity (GET /processing-activities)")
+    purpose: str = Field(description="The activity's purpose, in Dutch")
     legal_basis: str | None
     emergency: bool
 
@@ -160,10 +165,24 @@ class OrganisationSummary(SQLModel):
     count: int
 
 
+class ActivitySummary(SQLModel):
+    """One processing activity the person's data was part of: what for, on which basis, and by whom."""
+
+    activity: str
+    version: int | None = Field(description="The register's version the latest processing was recorded under")
+    name: str
+    purpose: str
+    legal_basis: str | None
+    legal_basis_articles: list[str]
+    retention: str | None
+    organisations: list[OrganisationSummary]
+
+
 class AccessReport(SQLModel):
     pseudonym: str
     name: str
     date_of_birth: date
     generated_at: datetime
+    activities: list[ActivitySummary]
     organisations: list[OrganisationSummary]
     processing: list[ProcessingRecord]

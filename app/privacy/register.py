@@ -4,6 +4,7 @@ processing-activities load`), each change a new version; and the current version
 the audit writer. Old versions stay: an audit event names the version it was written under."""
 
 import json
+import time
 import weakref
 from pathlib import Path
 from typing import NamedTuple
@@ -18,7 +19,9 @@ DEFAULT = Path(__file__).with_name("processing_activities.json")
 TABLE = ProcessingActivity.__table__
 DESCRIBED = ("name", "purpose", "legal_basis", "legal_basis_articles", "data_subject_categories",
              "personal_data_categories", "recipients", "retention", "log_confidentiality")
+CACHE_SECONDS = 60.0
 _current: "weakref.WeakKeyDictionary[Engine, dict[str, Current]]" = weakref.WeakKeyDictionary()
+_loaded: "weakref.WeakKeyDictionary[Engine, float]" = weakref.WeakKeyDictionary()
 
 
 class ActivityText(BaseModel):
@@ -53,6 +56,11 @@ def read(path: Path = DEFAULT) -> list[ActivityText]:
     return activities
 
 
+def latest(connection: Connection) -> list[ProcessingActivity]:
+    """The current version of every activity, by key."""
+    return [ProcessingActivity.model_validate(row) for _, row in sorted(_latest(connection).items())]
+
+
 def _latest(connection: Connection) -> dict[str, dict]:
     newest = select(TABLE.c.key, func.max(TABLE.c.version).label("version")).group_by(TABLE.c.key).subquery()
     rows = connection.execute(select(TABLE).join(newest, (TABLE.c.key == newest.c.key)
@@ -77,6 +85,17 @@ def sync(connection: Connection, activities: list[ActivityText]) -> list[str]:
     return added
 
 
+def described(connection: Connection, versions: set[tuple[str, int | None]]) -> dict[tuple[str, int | None], ProcessingActivity]:
+    """The register's description of each (key, version); an event written before the register (no
+    version) is described by the activity's current version, if the register holds its key."""
+    keys = {key for key, _ in versions}
+    rows = connection.execute(select(TABLE).where(TABLE.c.key.in_(keys))).mappings().all()
+    by_version = {(row["key"], row["version"]): ProcessingActivity.model_validate(dict(row)) for row in rows}
+    newest = {key: by_version[(key, row["version"])] for key, row in _latest(connection).items() if key in keys}
+    return {(key, version): by_version.get((key, version)) or newest.get(key)
+            for key, version in versions if (key, version) in by_version or key in newest}
+
+
 class Current(NamedTuple):
     version: int
     uri: str
@@ -84,12 +103,19 @@ class Current(NamedTuple):
 
 
 def current(connection: Connection) -> dict[str, Current]:
-    """The current version of every activity, cached per engine until the next sync in this process."""
-    engine = connection.engine
-    if not _current.get(engine):
+    """The current version of every activity, cached per engine for CACHE_SECONDS: a version another
+    process registers is named by this one's events within that time (a sync here: at once)."""
+    engine, now = connection.engine, time.monotonic()
+    if engine not in _current or now - _loaded.get(engine, 0.0) > CACHE_SECONDS:
         _current[engine] = {key: Current(row["version"], row["uri"], row["legal_basis"])
                             for key, row in _latest(connection).items()}
+        _loaded[engine] = now
     return _current[engine]
+
+
+def forget() -> None:
+    """Reads the register afresh at the next event, in every engine of this process."""
+    _current.clear()
 
 
 def activity(connection: Connection, key: str) -> Current:

@@ -15,6 +15,8 @@ from app.privacy.access_reports import access_report, access_report_html
 from app.validation import SINGLE_LINE_PATTERN as LINE
 
 router = APIRouter(tags=["privacy officer"])
+TRACE_ID = "^[0-9a-f]{32}$"
+ACTIVITY_KEY = "^[a-z][a-z0-9-]{1,59}$"
 
 
 class AuditEventPage(Page[AuditEventView]):
@@ -28,11 +30,20 @@ def audit_filter(since: Annotated[datetime | None, Query(description="From (incl
                  pseudonym: Annotated[str | None, Query(max_length=20, pattern=LINE)] = None,
                  resource_type: Annotated[str | None, Query(alias="resourceType", max_length=40, pattern=LINE)] = None,
                  resource_id: Annotated[str | None, Query(alias="resourceId", max_length=64, pattern=LINE)] = None,
-                 outcome: Outcome | None = None) -> AuditFilter:
-    return AuditFilter(since, until, actor_id, organisation_id, pseudonym, resource_type, resource_id, outcome)
+                 outcome: Outcome | None = None,
+                 trace_id: Annotated[str | None, Query(alias="traceId", pattern=TRACE_ID,
+                                                       description="W3C trace id (32 hex)")] = None,
+                 processing_activity: Annotated[str | None, Query(
+                     alias="processingActivity", max_length=60, pattern=ACTIVITY_KEY,
+                     description="Key of a processing activity (GET /processing-activities)")] = None) -> AuditFilter:
+    return AuditFilter(since, until, actor_id, organisation_id, pseudonym, resource_type, resource_id, outcome,
+                       trace_id, processing_activity)
 
 
-@router.get("/audit-events", response_model=AuditEventPage, summary="The audit log, filtered")
+@router.get("/audit-events", response_model=AuditEventPage, summary="The audit log, filtered",
+            description="The read rule of the Logboek Dataverwerkingen read extension: name a traceId, a "
+                        "processingActivity or a pseudonym (data subject), or a period (since and until) of at most "
+                        "31 days; a broader query answers 400.")
 def list_audit_events(auditor: AuditorDep, page: PageDep, filters: Annotated[AuditFilter, Depends(audit_filter)]):
     rows, more = list_events(auditor, page, filters)
     cursor = encode_cursor(rows[-1][0].occurred_at, rows[-1][0].event_id) if more else None

@@ -11,7 +11,7 @@ written before tenancy was recorded) have no municipality and are read by mainte
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -19,12 +19,14 @@ from sqlmodel import Session, select
 from app.audit.writer import Auditor
 from app.auth import tenancy
 from app.auth.policy import Policy, Rule
+from app.errors import ApiError
 from app.models import AuditEvent, AuditEventPerson, Organisation
 from app.models.audit import Outcome
 from app.pagination import PageParams
 
 ACTIVITY = "privacy-supervision"
 REFUSAL = "Only the privacy officer reads the audit log."
+MAX_PERIOD_DAYS = 31
 
 RULES = (
     Rule("privacy_officer", "event", lambda p: p.municipal_privacy_officer,
@@ -53,12 +55,15 @@ class AuditFilter:
     resource_type: str | None = None
     resource_id: str | None = None
     outcome: Outcome | None = None
+    trace_id: str | None = None
+    processing_activity: str | None = None
 
 
 def _conditions(f: AuditFilter) -> list:
     columns = {"actor_id": AuditEvent.actor_id, "organisation_id": AuditEvent.organisation_id,
                "resource_type": AuditEvent.resource_type, "resource_id": AuditEvent.resource_id,
-               "outcome": AuditEvent.outcome}
+               "outcome": AuditEvent.outcome, "trace_id": AuditEvent.trace_id,
+               "processing_activity": AuditEvent.processing_activity}
     conditions = [column == getattr(f, name) for name, column in columns.items() if getattr(f, name) is not None]
     if f.since is not None:
         conditions.append(AuditEvent.occurred_at >= f.since)
@@ -70,8 +75,23 @@ def _conditions(f: AuditFilter) -> list:
     return conditions
 
 
+def require_read_rule(f: AuditFilter) -> None:
+    """The read rule of the Logboek Dataverwerkingen read extension: a query names a trace, a processing
+    activity or a data subject (pseudonym), or a period of at most MAX_PERIOD_DAYS; never the whole log."""
+    if f.trace_id or f.processing_activity or f.pseudonym:
+        return
+    if f.since is None or f.until is None or not timedelta(0) < f.until - f.since <= timedelta(days=MAX_PERIOD_DAYS):
+        raise ApiError(400, f"Name a traceId, processingActivity or pseudonym, or a period (since and until) of "
+                            f"at most {MAX_PERIOD_DAYS} days.", "query-too-broad",
+                       errors=[{"name": "since", "location": "query", "code": "period",
+                                "reason": f"since and until, at most {MAX_PERIOD_DAYS} days apart"}])
+
+
 def list_events(auditor: Auditor, page: PageParams, f: AuditFilter) -> tuple[list[tuple[AuditEvent, list[str]]], bool]:
-    """A page of the municipality's events; the read is audited with every pseudonym it shows."""
+    """A page of the municipality's events; the read is audited with every pseudonym it shows. Who may
+    read no events is refused (403) before a query too broad is (400)."""
+    if POLICY.rules_for(auditor.principal):
+        require_read_rule(f)
     filters = {k: str(v) for k, v in vars(f).items() if v is not None}
     found, more = POLICY.page(auditor, page, *_conditions(f), detail={"filter": filters}, refusal=REFUSAL)
     return [(fo.row.AuditEvent, pseudonyms(fo.row)) for fo in found], more
@@ -84,7 +104,8 @@ def processing_of(session: Session, pseudonym: str) -> list[tuple]:
     recorded have none), so these are read across municipalities. Only the columns the report shows:
     a person may appear in thousands of events."""
     query = (select(AuditEvent.occurred_at, Organisation.name, AuditEvent.operation, AuditEvent.resource_type,
-                    AuditEvent.processing_activity, AuditEvent.legal_basis, AuditEvent.outcome)
+                    AuditEvent.processing_activity, AuditEvent.processing_activity_version, AuditEvent.legal_basis,
+                    AuditEvent.outcome)
              .join(AuditEventPerson, AuditEventPerson.event_seq == AuditEvent.seq)
              .outerjoin(Organisation, Organisation.id == AuditEvent.organisation_id)
              .where(AuditEventPerson.pseudonym == pseudonym, AuditEvent.outcome != Outcome.denied)
