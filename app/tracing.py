@@ -42,7 +42,7 @@ class Trace:
     @classmethod
     def received(cls, header: str | None, trace_id: str | None = None) -> "Trace":
         """The caller's trace from its `traceparent`; a new one (`trace_id`) where it sent none or an invalid one."""
-        parsed = _TRACEPARENT.match(header.strip().lower()) if header else None
+        parsed = _TRACEPARENT.match(header.strip()) if header else None
         if parsed is None or parsed[1] == "ff" or (parsed[1] == "00" and parsed[5]):
             return cls.start(trace_id)
         if parsed[2] == _INVALID_TRACE or parsed[3] == _INVALID_SPAN:
@@ -62,8 +62,10 @@ class Trace:
         return self.last_span_id
 
     def traceparent(self) -> str:
-        """The header that hands this trace on, from the latest step (or a fresh span if none was audited)."""
-        return format_traceparent(self.trace_id, self.last_span_id or self.step())
+        """The header that hands this trace on: from the latest audited step; before any, in work that
+        continues our own trace, from the step that sent it on (both in our log); else a fresh span."""
+        span = self.last_span_id or (self.parent_span_id if not self.foreign else None) or self.step()
+        return format_traceparent(self.trace_id, span)
 
 
 # The trace of the work under way: a mutable object, so that a step audited in one thread (a dependency

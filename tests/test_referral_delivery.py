@@ -11,12 +11,15 @@ from tests.referral_helpers import API, ARNHEM, case_with_items, link_arnhem, ok
 from tests.webhook_helpers import make_due, messages
 
 
-def _deliver(app, answers: dict[str, int]) -> tuple[dict, list[str]]:
-    """One worker run against a fake Arnhem answering `answers` per path; returns counts and calls."""
+def _deliver(app, answers: dict[str, int], traces: list[str] | None = None) -> tuple[dict, list[str]]:
+    """One worker run against a fake Arnhem answering `answers` per path; returns counts and calls (and
+    collects each call's `traceparent` in `traces`)."""
     calls = []
 
     def arnhem(request: httpx.Request) -> httpx.Response:
         calls.append(request.url.path)
+        if traces is not None:
+            traces.append(request.headers.get("traceparent"))
         status = answers.get(request.url.path, 201)
         body = {"access_token": "t"} if request.url.path.endswith("/token") else {"id": "b-1"}
         return httpx.Response(status, json=body)
@@ -61,3 +64,20 @@ def test_a_transition_the_other_registry_refuses_is_dead_at_once(client, auth, a
     ok(client.post(f"{API}/referrals/{referral['id']}/withdraw", json={}, headers=auth("coordinator")))
     counts, calls = _deliver(app, {"/api/v1/referrals/b-1/withdraw": 409})
     assert counts["dead"] == 1 and calls == ["/api/v1/auth/token", "/api/v1/referrals/b-1/withdraw"]
+
+
+def test_every_call_to_the_other_registry_continues_the_referrals_trace(client, auth, app):
+    """The token request and the delivery carry the trace of the request that made the referral; the
+    delivery names the disclosure as its parent, so Arnhem's events link to it."""
+    link_arnhem(app)
+    referral = refer(client, auth, case_with_items(client, auth), "ARN")
+    traces: list[str] = []
+    assert _deliver(app, {}, traces)[0]["delivered"] == 1
+    with inspect_db(app) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.resource_id == referral["id"])).all()
+    [made] = [e for e in events if e.operation == "create"]
+    [disclosed] = [e for e in events if e.operation == "disclose"]
+    assert disclosed.trace_id == made.trace_id and disclosed.parent_span_id == made.span_id
+    token, document = traces
+    assert token == f"00-{made.trace_id}-{made.span_id}-01"  # before the disclosure: the step that made it
+    assert document == f"00-{made.trace_id}-{disclosed.span_id}-01"

@@ -6,10 +6,11 @@ import uuid
 
 import httpx
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from app.models import Subscription
+from app.models import AuditEvent, Subscription
 from app.services import delivery, outbox, targets, webhooks
+from tests.db import inspect_db
 from tests.webhook_helpers import (
     Receiver,
     add_subscription,
@@ -204,3 +205,20 @@ def test_a_submitted_signal_notifies_its_municipality_in_the_same_transaction(ap
         client.post("/api/v1/signals", json=signal_body(), headers=replay)
     refused = client.post("/api/v1/signals", json=signal_body(categories=[]), headers=auth("teacher"))
     assert refused.status_code == 400 and len(messages(app)) == 2, "one per new signal, none for a replay"
+
+
+def test_a_delivery_continues_the_trace_of_the_request_that_caused_it(app, client, auth, receiver):
+    """The receiver's own log can link the event to the intake it came from (W3C traceparent)."""
+    from tests.factories import signal_body
+
+    add_subscription(app, receiver.url)
+    trace, span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    response = client.post("/api/v1/signals", json=signal_body(),
+                           headers=auth("teacher") | {"traceparent": f"00-{trace}-{span}-01"})
+    assert response.status_code == 201
+    with inspect_db(app) as session:
+        [intake] = session.exec(select(AuditEvent).where(AuditEvent.trace_id == trace)).all()
+    assert intake.parent_span_id == span and intake.span_id != span
+    deliver(app)
+    [delivery] = receiver.deliveries
+    assert delivery.headers["traceparent"] == f"00-{trace}-{intake.span_id}-01"
