@@ -7,21 +7,23 @@ import psycopg
 from sqlalchemy import Engine
 
 from app.audit import chain as audit_chain
-from app.audit.writer import LEGAL_BASIS
 
 # One statement, generated in the database: rows as Auditor writes them for partners reading cases of
 # the municipality (organisations[0]): a list every tenth event, a denial every fiftieth, break-the-glass
-# every 97th, over the last year.
+# every 97th, over the last year; each under the register's current version of case-management, a span of its own.
 EVENTS = """
+WITH activity AS (SELECT version, legal_basis FROM processing_activities WHERE key = 'case-management'
+                  ORDER BY version DESC LIMIT 1)
 INSERT INTO audit_events (event_id, occurred_at, trace_id, actor_kind, actor_id, actor_name, organisation_id,
                           municipality_id, roles, operation, resource_type, resource_id, outcome, processing_activity,
-                          legal_basis, client_address, detail)
-SELECT gen_random_uuid(), now() - (%(n)s - g) * interval '30 seconds', gen_random_uuid()::text, 'user',
+                          processing_activity_version, span_id, legal_basis, client_address, detail)
+SELECT gen_random_uuid(), now() - (%(n)s - g) * interval '30 seconds', replace(gen_random_uuid()::text, '-', ''), 'user',
        %(actor)s, 'bench-partner', (%(organisations)s::uuid[])[1 + g %% cardinality(%(organisations)s::uuid[])],
        (%(organisations)s::uuid[])[1], 'partner', CASE WHEN g %% 10 = 0 THEN 'list' ELSE 'read' END, 'case', gen_random_uuid()::text,
        CASE WHEN g %% 50 = 0 THEN 'denied' WHEN g %% 97 = 0 THEN 'emergency' ELSE 'allowed' END,
-       'case-management', %(basis)s, '10.0.0.' || (g %% 250), '{"view": "partner"}'
-FROM generate_series(1, %(n)s) AS g
+       'case-management', activity.version, left(md5(g::text), 16), activity.legal_basis, '10.0.0.' || (g %% 250),
+       '{"view": "partner"}'
+FROM generate_series(1, %(n)s) AS g, activity
 """
 # One person per event: the report's person on every (n / its events)-th, 20,011 others on the rest.
 PERSONS = """
@@ -43,8 +45,7 @@ def bulk_load(dsn: str, events: int, pseudonym: str, person_events: int, organis
         for name, _ in indexes:
             db.execute(f'DROP INDEX "{name}"')
         after = db.execute("SELECT coalesce(max(seq), 0) FROM audit_events").fetchone()[0]
-        db.execute(EVENTS, {"n": events, "actor": str(uuid.uuid4()), "organisations": organisations,
-                            "basis": LEGAL_BASIS["case-management"]})
+        db.execute(EVENTS, {"n": events, "actor": str(uuid.uuid4()), "organisations": organisations})
         db.execute(PERSONS, {"every": events // person_events, "pseudonym": pseudonym, "after": after})
         for _, definition in indexes:
             db.execute(definition)
