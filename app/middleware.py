@@ -33,12 +33,13 @@ def _route_template(scope: Scope) -> str:
     return getattr(context or scope.get("route"), "path", None) or UNMATCHED
 
 
-def _log_request(scope: Scope, status: int | None, started_at: float, request_id: str) -> None:
+def _log_request(scope: Scope, status: int | None, started_at: float, request_id: str, trace_id: str) -> None:
     # Never the query string, the path's values or the client address: they may identify persons.
     # Status "-": no response was started (the client went away, or the 500 could not be sent).
+    # The trace id: the request's audit events carry it (the request id, unless the caller sent its trace).
     duration_ms = (time.perf_counter() - started_at) * 1000
-    access_log.info("method=%s route=%s status=%s duration_ms=%.1f request_id=%s", scope["method"],
-                    _route_template(scope), status or "-", duration_ms, request_id)
+    access_log.info("method=%s route=%s status=%s duration_ms=%.1f request_id=%s trace_id=%s", scope["method"],
+                    _route_template(scope), status or "-", duration_ms, request_id, trace_id)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -86,7 +87,7 @@ class RequestContextMiddleware:
             await problem_response(500, "The request could not be completed.")(scope, receive, send_with_headers)
         finally:
             tracing.reset(token)
-            _log_request(scope, status, started_at, request_id)
+            _log_request(scope, status, started_at, request_id, trace.trace_id)
 
 
 class BodyTooLarge(HTTPException):

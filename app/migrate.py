@@ -27,8 +27,8 @@ def upgrade(settings: Settings, engine: Engine, revision: str = "head") -> None:
         tenancy.apply(connection, tenancy.ALL)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
-        if revision == "head":
-            register.sync(connection, register.read())
+        if revision == "head":  # the shipped register's activities the database does not hold yet
+            register.sync(connection, register.read(), only_new=True)
         if settings.database_app_role and connection.dialect.name == "postgresql":
             grant(connection, settings.database_app_role)
 

@@ -73,7 +73,7 @@ class TestRequestLog:
         response = client.get(f"{API}/cases/{case_id}?status=intake&secret=x", headers=auth("coordinator"))
         assert response.status_code == 404
         line, fields = the_line(caplog)
-        assert set(fields) == {"method", "route", "status", "duration_ms", "request_id"}
+        assert set(fields) == {"method", "route", "status", "duration_ms", "request_id", "trace_id"}
         assert fields["method"] == "GET" and fields["route"] == "/api/v1/cases/{id}" and fields["status"] == "404"
         assert fields["request_id"] == response.headers["x-request-id"] and float(fields["duration_ms"]) >= 0
         for leak in (case_id, "status=intake", "secret", "testclient"):

@@ -10,13 +10,14 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from app.audit.writer import write_system_event
+from app.audit import logboek
+from app.audit.writer import write_event, write_system_event
 from app.auth import guard
 from app.cli import cli
 from app.models import AuditEvent, ProcessingActivity
 from app.privacy import register
 from tests import logboek_schema
-from tests.case_helpers import API
+from tests.case_helpers import API, add_member, new_case
 from tests.db import inspect_connection, inspect_db
 from tests.factories import cli_environment, signal_body
 
@@ -148,6 +149,8 @@ def test_every_command_is_walked_and_its_events_name_a_registered_activity(tmp_p
             _run(*args)
 
     assert "signal-intake v2" in _run("processing-activities", "list").output
+    _run("migrate")  # registers what is missing, and keeps the municipality's own version
+    assert "signal-intake v2" in _run("processing-activities", "list").output
     from app.config import Settings
     from app.db import make_engine
 
@@ -158,3 +161,58 @@ def test_every_command_is_walked_and_its_events_name_a_registered_activity(tmp_p
     assert {"signal-intake", "signal-triage", "privacy-supervision"} <= {key for key, _ in named}
     records = [json.loads(line) for line in (tmp_path / "logboek.jsonl").read_text().splitlines()]
     assert records and all(logboek_schema.validator().is_valid(record) for record in records)
+
+
+def test_a_legal_basis_longer_than_an_audit_event_holds_is_refused():
+    text = register.read()[0].model_dump() | {"legal_basis": "AVG art. 6 lid 1 sub e. " * 10}
+    with pytest.raises(ValueError, match="legal_basis"):
+        register.ActivityText.model_validate(text)
+
+
+def test_events_from_before_the_register_are_read_under_the_activity_they_were_part_of(client, auth, app):
+    """Three activities had other names; their events keep them (sealed leaves cannot change)."""
+    case = new_case(client, auth)
+    person = client.get(f"{API}/cases/{case['id']}", headers=auth("coordinator")).json()["person"]
+
+    def triage_count() -> int:
+        report = client.get(f"{API}/persons/{person['id']}/access-report", headers=auth("privacy")).json()
+        [triage] = [a for a in report["activities"] if a["activity"] == "signal-triage"]
+        assert triage["name"] == "Wegen van signalen (triage)" and triage["legal_basis_articles"]
+        return sum(o["count"] for o in triage["organisations"])
+
+    before = triage_count()
+    with inspect_db(app) as session:
+        write_event(session, AuditEvent(trace_id="b" * 32, actor_kind="user", actor_name="Regisseur",
+                                        organisation_id=None, municipality_id=None, operation="update",
+                                        resource_type="signal", outcome="allowed",
+                                        processing_activity="signal-follow-up"), [person["pseudonym"]])
+        session.commit()
+    listed = client.get(f"{API}/audit-events", params={"processingActivity": "signal-triage", "traceId": "b" * 32},
+                        headers=auth("privacy")).json()["items"]
+    assert listed == []  # the event has no municipality: the log's lists stay per municipality
+    assert triage_count() == before + 1
+    record = logboek.records({"trace_id": "b" * 32, "span_id": None, "event_id": "0" * 31 + "1",
+                              "parent_span_id": None, "foreign_processor": None, "outcome": "allowed",
+                              "occurred_at": datetime.now(UTC), "operation": "update", "resource_type": "signal",
+                              "processing_activity": "signal-follow-up"}, ["P-1"])
+    assert record[0]["attributes"]["dpl.core.processing_activity_id"].endswith(":signal-triage")
+
+
+def test_a_list_through_two_relationships_is_one_event_per_activity_naming_its_own_rows(client, auth, app):
+    member, broken = new_case(client, auth), new_case(client, auth, name="Piet Jansen", bsn=None)
+    add_member(client, auth, member["id"], "GGZ")
+    glass = client.post(f"{API}/cases/{broken['id']}/emergency-access", headers=auth("care"),
+                        json={"reason": "Acute dreiging; informatie is vandaag nodig voor het veiligheidsoverleg."})
+    assert glass.status_code == 201
+    listed = client.get(f"{API}/cases", headers=auth("care"))
+    with inspect_db(app) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.trace_id == listed.headers["x-request-id"])).all()
+    assert {(e.processing_activity, e.outcome, tuple(e.detail["ids"])) for e in events} == {
+        ("case-participation", "allowed", (member["id"],)), ("emergency-access", "emergency", (broken["id"],))}
+
+
+def test_a_period_given_partly_without_a_time_zone_is_read_as_utc(client, auth):
+    now = datetime.now(UTC)
+    response = client.get(f"{API}/audit-events", headers=auth("privacy"), params={
+        "since": (now - timedelta(days=1)).replace(tzinfo=None).isoformat(), "until": now.isoformat()})
+    assert response.status_code == 200, response.text

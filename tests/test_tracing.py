@@ -41,7 +41,8 @@ def test_each_audited_step_is_a_span_of_our_own_under_the_callers(client, auth, 
         [started] = session.exec(select(AuditEvent).where(
             AuditEvent.trace_id == fresh.headers["x-request-id"])).all()
     assert continued.parent_span_id == SPAN and len(continued.span_id) == 16 and continued.span_id != SPAN
-    assert continued.foreign_processor is None  # a user's application cannot be named
+    assert continued.foreign_processor == "urn:nl:casusregister:user-application"  # not ours, if not named
+    assert started.foreign_processor is None
     assert started.parent_span_id is None and started.span_id != continued.span_id
 
 

@@ -288,7 +288,8 @@ def test_one_referral_is_one_trace_in_both_registries_and_the_log_exports_in_the
 
     # Our step under the caller's span; the delivery (a disclosure) under our step; Arnhem's under the delivery.
     [made] = [e for e, _ in _events(a, sent["id"]) if e.operation == "create"]
-    assert (made.trace_id, made.parent_span_id, made.foreign_processor) == (trace, caller_span, None)  # a user's app
+    assert (made.trace_id, made.parent_span_id) == (trace, caller_span)
+    assert made.foreign_processor == "urn:nl:casusregister:user-application"  # the coordinator's application
     [disclosed] = [e for e, _ in _events(a, sent["id"]) if e.operation == "disclose"]
     assert (disclosed.trace_id, disclosed.parent_span_id, disclosed.foreign_processor) == (trace, made.span_id, None)
     received, b_coordinator = _received_in(b, sent["id"])

@@ -3,8 +3,9 @@ per processing step and data subject, a span of its W3C trace, tied to a process
 register. The record's form is tests/logboek_record.schema.json, written from the standard's text.
 
 Deliberate choices: times as RFC 3339 UTC (as the standard's read extension writes them); a step
-about several persons becomes one child span per person (derived from the step's span, so the export
-is repeatable), a step about no person and a denied attempt are no processing of anyone's data and
+about several persons is the step's own span for the first and a child span of it for each further
+person (derived from the step's span, so the export is repeatable; whatever names the step's span,
+an outbound `traceparent` or another registry's record, finds it), a step about no person and a denied attempt are no processing of anyone's data and
 are not exported in this form (they stay in the registry's own format); events written before the
 trace context existed get the span their event id gives them.
 """
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from app import API_VERSION
 from app.models.audit import Outcome
 from app.models.processing import URI_PREFIX
+from app.privacy.register import registered_key
 
 SUBJECT_TYPE = "urn:nl:casusregister:pseudoniem"  # the registry's own pseudonym, never the BSN
 RESOURCE = {"attributes": {"service.name": "casusregister", "service.version": API_VERSION}}
@@ -45,12 +47,22 @@ def records(event: dict, persons: list[str]) -> list[dict]:
     if event["outcome"] not in PROCESSED or not persons:
         return []
     span, moment = _span(event), _time(event["occurred_at"])
-    attributes = {"dpl.core.processing_activity_id": URI_PREFIX + event["processing_activity"],
+    attributes = {"dpl.core.processing_activity_id": URI_PREFIX + registered_key(event["processing_activity"]),
                   "dpl.core.data_subject_id_type": SUBJECT_TYPE}
     if event["foreign_processor"]:
         attributes["dpl.core.foreign_operation.processor"] = event["foreign_processor"]
-    name = f"{event['operation']} {event['resource_type']}"
-    return [{"trace_id": _trace_id(event), "span_id": span if len(persons) == 1 else _child_span(span, pseudonym),
-             "parent_span_id": event["parent_span_id"], "name": name, "start_time": moment, "end_time": moment,
-             "status": "Ok", "resource": RESOURCE,
-             "attributes": attributes | {"dpl.core.data_subject_id": pseudonym}} for pseudonym in persons]
+    name, trace = f"{event['operation']} {event['resource_type']}", _trace_id(event)
+
+    def record(pseudonym: str, span_id: str, parent: str | None) -> dict:
+        return {"trace_id": trace, "span_id": span_id, "parent_span_id": parent, "name": name, "start_time": moment,
+                "end_time": moment, "status": "Ok", "resource": RESOURCE,
+                "attributes": (attributes if parent == event["parent_span_id"] else _own(attributes))
+                | {"dpl.core.data_subject_id": pseudonym}}
+
+    first, *others = persons
+    return [record(first, span, event["parent_span_id"])] + [record(p, _child_span(span, p), span) for p in others]
+
+
+def _own(attributes: dict) -> dict:
+    """A child span's parent is our own step: no foreign operation."""
+    return {k: v for k, v in attributes.items() if k != "dpl.core.foreign_operation.processor"}

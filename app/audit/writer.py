@@ -61,6 +61,9 @@ def write_event(session: Session, event: AuditEvent, pseudonyms: Iterable[str]) 
     return event
 
 
+USER_APPLICATION = "urn:nl:casusregister:user-application"
+
+
 class Auditor:
     """Records what one principal does in one request.
 
@@ -94,10 +97,10 @@ class Auditor:
 
     def _foreign_processor(self) -> str | None:
         """The application whose operation this request continues: another registry by its address, any
-        other system by its client id. A user's application cannot be told apart: none."""
+        other system by its client id; a user's application cannot be told apart, but is another's."""
         p = self.principal
         if p.kind != "client":
-            return None
+            return USER_APPLICATION
         base_url = self.session.execute(select(ExternalEndpoint.base_url).where(
             ExternalEndpoint.organisation_id == p.organisation_id)).scalar()
         return base_url or f"urn:nl:casusregister:client:{p.name}"

@@ -177,12 +177,14 @@ class Policy:
     def allow(self, auditor: Auditor, operation: Operation, id: Any, found: list[Found],
               detail: dict | None = None) -> None:
         """One event per municipality the rows belong to and processing activity (most requests: one),
-        with their persons."""
+        with their persons; a list's event names its own rows."""
         for (municipality, activity), rows in _grouped(self, found).items():
             auditor.acting_for = municipality
             views = sorted({f.view for f in rows})
+            listed = {} if operation != Operation.list else {"count": len(rows),
+                                                               "ids": [str(self.key(f.row)) for f in rows]}
             auditor.allowed(operation, self.resource, id, [p for f in rows for p in self.pseudonyms(f.row)], activity,
-                            {"view": views[0] if len(views) == 1 else views} | (detail or {}),
+                            {"view": views[0] if len(views) == 1 else views} | listed | (detail or {}),
                             emergency=any(f.rule.emergency for f in rows), municipality_id=municipality)
 
     def page(self, auditor: Auditor, page: PageParams, *conditions, detail: dict | None = None,
@@ -197,11 +199,11 @@ class Policy:
         with self.context():
             rows = auditor.session.execute(keyset(query.where(*conditions), page, *self.order)).all()
         found = [self._found(row, rules) for row in rows[: page.size]]
-        ids = {"count": len(found), "ids": [str(self.key(f.row)) for f in found]} | (detail or {})
         if found:
-            self.allow(auditor, Operation.list, None, found, ids)
+            self.allow(auditor, Operation.list, None, found, detail)
         else:
-            auditor.allowed(Operation.list, self.resource, None, [], self.activity, ids)
+            auditor.allowed(Operation.list, self.resource, None, [], self.activity,
+                            {"count": 0, "ids": []} | (detail or {}))
         return found, len(rows) > page.size
 
     def save(self, session: Session, id: Any, version: int, values: dict[str, Any], stale: str) -> None:

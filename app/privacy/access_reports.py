@@ -44,7 +44,7 @@ def _record(row, described: dict) -> ProcessingRecord:
     at, name, operation, resource_type, key, version, basis, outcome = row
     activity = described.get((key, version))
     return ProcessingRecord(occurred_at=at, organisation=name or "Casusregister (beheer)", operation=operation,
-                            resource_type=resource_type, activity=key,
+                            resource_type=resource_type, activity=register.registered_key(key),
                             purpose=activity.purpose if activity else key,
                             legal_basis=activity.legal_basis if activity else basis,
                             emergency=outcome == Outcome.emergency)
@@ -52,12 +52,12 @@ def _record(row, described: dict) -> ProcessingRecord:
 
 def _by_activity(processing: list[ProcessingRecord], rows, described: dict) -> list[ActivitySummary]:
     """Per processing activity, in the register's words as of its latest processing of the person."""
-    latest: dict[str, tuple[ProcessingRecord, int | None]] = {}
+    latest: dict[str, tuple[ProcessingRecord, register.Version]] = {}
     for record, row in zip(processing, rows, strict=True):
-        latest[record.activity] = (record, row[5])
+        latest[record.activity] = (record, (row[4], row[5]))  # as the event names it
     summaries = []
-    for key, (record, version) in sorted(latest.items()):
-        activity = described.get((key, version))
+    for key, (record, named) in sorted(latest.items()):
+        activity = described.get(named)
         summaries.append(ActivitySummary(
             activity=key, version=activity.version if activity else None, name=activity.name if activity else key,
             purpose=record.purpose, legal_basis=record.legal_basis,

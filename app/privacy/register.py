@@ -16,6 +16,19 @@ from app.models.base import utcnow
 from app.models.processing import URI_PREFIX, ProcessingActivity
 
 DEFAULT = Path(__file__).with_name("processing_activities.json")
+# Activities the registry named before the register existed, and the register's activity each was part
+# of: their events keep the old name (sealed leaves must not change) and no version.
+LEGACY = {"signal-follow-up": "signal-triage", "referral": "referral-partner",
+          "referral-disclosure": "referral-municipality"}
+
+
+def registered_key(key: str) -> str:
+    return LEGACY.get(key, key)
+
+
+def known_as(key: str) -> list[str]:
+    """The key and the names its events may carry from before the register."""
+    return [key, *(old for old, new in LEGACY.items() if new == key)]
 TABLE = ProcessingActivity.__table__
 DESCRIBED = ("name", "purpose", "legal_basis", "legal_basis_articles", "data_subject_categories",
              "personal_data_categories", "recipients", "retention", "log_confidentiality")
@@ -32,7 +45,7 @@ class ActivityText(BaseModel):
     key: str = Field(pattern=r"^[a-z][a-z0-9-]{1,59}$")
     name: str = Field(min_length=1, max_length=200)
     purpose: str = Field(min_length=1, max_length=1000)
-    legal_basis: str = Field(min_length=1, max_length=500)
+    legal_basis: str = Field(min_length=1, max_length=200)  # every audit event of the activity carries it
     legal_basis_articles: list[str] = Field(min_length=1, max_length=20)
     data_subject_categories: list[str] = Field(max_length=50)
     personal_data_categories: list[str] = Field(max_length=50)
@@ -68,14 +81,15 @@ def _latest(connection: Connection) -> dict[str, dict]:
     return {row["key"]: dict(row) for row in rows}
 
 
-def sync(connection: Connection, activities: list[ActivityText]) -> list[str]:
-    """Registers each activity whose description differs from its latest version as a new version;
-    returns `key vN` of each version added. Activities not named stay as they are."""
+def sync(connection: Connection, activities: list[ActivityText], only_new: bool = False) -> list[str]:
+    """Registers each activity whose description differs from its latest version as a new version
+    (`only_new`: only activities the register does not hold yet, so that `migrate` keeps what the
+    municipality changed); returns `key vN` of each version added. Activities not named stay as they are."""
     latest, added = _latest(connection), []
     for activity in activities:
         text = activity.model_dump(exclude={"key"})
         current = latest.get(activity.key)
-        if current is not None and all(current[field] == text[field] for field in DESCRIBED):
+        if current is not None and (only_new or all(current[field] == text[field] for field in DESCRIBED)):
             continue
         version = 1 if current is None else current["version"] + 1
         connection.execute(insert(TABLE).values(key=activity.key, version=version, uri=URI_PREFIX + activity.key,
@@ -85,15 +99,19 @@ def sync(connection: Connection, activities: list[ActivityText]) -> list[str]:
     return added
 
 
-def described(connection: Connection, versions: set[tuple[str, int | None]]) -> dict[tuple[str, int | None], ProcessingActivity]:
+Version = tuple[str, int | None]
+
+
+def described(connection: Connection, versions: set[Version]) -> dict[Version, ProcessingActivity]:
     """The register's description of each (key, version); an event written before the register (no
     version) is described by the activity's current version, if the register holds its key."""
-    keys = {key for key, _ in versions}
+    keys = {registered_key(key) for key, _ in versions}
     rows = connection.execute(select(TABLE).where(TABLE.c.key.in_(keys))).mappings().all()
     by_version = {(row["key"], row["version"]): ProcessingActivity.model_validate(dict(row)) for row in rows}
     newest = {key: by_version[(key, row["version"])] for key, row in _latest(connection).items() if key in keys}
-    return {(key, version): by_version.get((key, version)) or newest.get(key)
-            for key, version in versions if (key, version) in by_version or key in newest}
+    found = {(key, version): by_version.get((key, version)) or newest.get(registered_key(key))
+             for key, version in versions}
+    return {pair: activity for pair, activity in found.items() if activity is not None}
 
 
 class Current(NamedTuple):
@@ -106,11 +124,12 @@ def current(connection: Connection) -> dict[str, Current]:
     """The current version of every activity, cached per engine for CACHE_SECONDS: a version another
     process registers is named by this one's events within that time (a sync here: at once)."""
     engine, now = connection.engine, time.monotonic()
-    if engine not in _current or now - _loaded.get(engine, 0.0) > CACHE_SECONDS:
-        _current[engine] = {key: Current(row["version"], row["uri"], row["legal_basis"])
-                            for key, row in _latest(connection).items()}
-        _loaded[engine] = now
-    return _current[engine]
+    cached = _current.get(engine)
+    if cached is None or now - _loaded.get(engine, 0.0) > CACHE_SECONDS:
+        cached = {key: Current(row["version"], row["uri"], row["legal_basis"])
+                  for key, row in _latest(connection).items()}
+        _current[engine], _loaded[engine] = cached, now
+    return cached
 
 
 def forget() -> None:

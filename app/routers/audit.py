@@ -1,7 +1,7 @@
 """The privacy officer's API: the audit log and a person's access report. No case content."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -36,8 +36,9 @@ def audit_filter(since: Annotated[datetime | None, Query(description="From (incl
                  processing_activity: Annotated[str | None, Query(
                      alias="processingActivity", max_length=60, pattern=ACTIVITY_KEY,
                      description="Key of a processing activity (GET /processing-activities)")] = None) -> AuditFilter:
-    return AuditFilter(since, until, actor_id, organisation_id, pseudonym, resource_type, resource_id, outcome,
-                       trace_id, processing_activity)
+    since, until = (t if t is None or t.tzinfo else t.replace(tzinfo=UTC) for t in (since, until))  # naive: UTC
+    return AuditFilter(since, until, actor_id, organisation_id, pseudonym, resource_type, resource_id,
+                       outcome, trace_id, processing_activity)
 
 
 @router.get("/audit-events", response_model=AuditEventPage, summary="The audit log, filtered",

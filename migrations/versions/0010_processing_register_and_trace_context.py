@@ -4,8 +4,8 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-02 10:00:00.000000
 
-The default register (app/privacy/processing_activities.json) is loaded here and again by every
-`casusregister migrate`, which adds a version for each activity whose description changed. Events
+The default register (app/privacy/processing_activities.json) is loaded by `casusregister migrate`
+after the migrations (app/migrate.py), not here: a migration must not depend on today's code. Events
 already written keep no activity version, span or parent span: they were written before the register
 and the trace context existed, and the sealed ones must keep their leaves (a column added later is in
 a leaf only when set, app/audit/leaves.py).
@@ -15,8 +15,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
-from app.privacy import register
 
 revision: str = '0010'
 down_revision: str | None = '0009'
@@ -46,7 +44,6 @@ def upgrade() -> None:
     op.add_column('audit_events', sa.Column('parent_span_id', sa.String(length=16), nullable=True))
     op.add_column('audit_events', sa.Column('foreign_processor', sa.String(length=500), nullable=True))
     op.add_column('outbox_messages', sa.Column('traceparent', sa.String(length=55), nullable=True))
-    register.sync(op.get_bind(), register.read())
 
 
 def downgrade() -> None:

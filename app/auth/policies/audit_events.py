@@ -20,6 +20,7 @@ from app.audit.writer import Auditor
 from app.auth import tenancy
 from app.auth.policy import Policy, Rule
 from app.errors import ApiError
+from app.privacy import register
 from app.models import AuditEvent, AuditEventPerson, Organisation
 from app.models.audit import Outcome
 from app.pagination import PageParams
@@ -62,13 +63,14 @@ class AuditFilter:
 def _conditions(f: AuditFilter) -> list:
     columns = {"actor_id": AuditEvent.actor_id, "organisation_id": AuditEvent.organisation_id,
                "resource_type": AuditEvent.resource_type, "resource_id": AuditEvent.resource_id,
-               "outcome": AuditEvent.outcome, "trace_id": AuditEvent.trace_id,
-               "processing_activity": AuditEvent.processing_activity}
+               "outcome": AuditEvent.outcome, "trace_id": AuditEvent.trace_id}
     conditions = [column == getattr(f, name) for name, column in columns.items() if getattr(f, name) is not None]
     if f.since is not None:
         conditions.append(AuditEvent.occurred_at >= f.since)
     if f.until is not None:
         conditions.append(AuditEvent.occurred_at < f.until)
+    if f.processing_activity is not None:  # and its events from before the register, under their old name
+        conditions.append(AuditEvent.processing_activity.in_(register.known_as(f.processing_activity)))
     if f.pseudonym is not None:
         conditions.append(AuditEvent.seq.in_(
             select(AuditEventPerson.event_seq).where(AuditEventPerson.pseudonym == f.pseudonym)))
@@ -80,7 +82,8 @@ def require_read_rule(f: AuditFilter) -> None:
     activity or a data subject (pseudonym), or a period of at most MAX_PERIOD_DAYS; never the whole log."""
     if f.trace_id or f.processing_activity or f.pseudonym:
         return
-    if f.since is None or f.until is None or not timedelta(0) < f.until - f.since <= timedelta(days=MAX_PERIOD_DAYS):
+    since, until = f.since, f.until
+    if since is None or until is None or not timedelta(0) < until - since <= timedelta(days=MAX_PERIOD_DAYS):
         raise ApiError(400, f"Name a traceId, processingActivity or pseudonym, or a period (since and until) of "
                             f"at most {MAX_PERIOD_DAYS} days.", "query-too-broad",
                        errors=[{"name": "since", "location": "query", "code": "period",
