@@ -1,13 +1,17 @@
 """RFC 9457 problem details for every error, with a stable `type` per kind of error."""
 
+import functools
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://casusregister.nl/problems/"
@@ -117,9 +121,27 @@ async def _on_api_error(request: Request, exc: ApiError) -> JSONResponse:
     return problem_response(exc.status, exc.detail, exc.slug, request, exc.headers, **exc.extra)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method the path answers to. Starlette's 405 names only those of the first route that matched
+    the path, and FastAPI makes a route per method: DELETE /cases/{id} would say `Allow: GET`."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):  # included routers' routes, with their prefixes
+        if context.methods and _path_pattern(context.path).match(request.url.path):
+            methods |= context.methods
+    return ", ".join(sorted(methods))
+
+
+@functools.cache
+def _path_pattern(template: str) -> re.Pattern:
+    return compile_path(template)[0]
+
+
 async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
-    return problem_response(exc.status_code, detail, request=request, headers=getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        headers = (headers or {}) | {"Allow": allowed_methods(request)}
+    return problem_response(exc.status_code, detail, request=request, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

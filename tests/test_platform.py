@@ -103,3 +103,16 @@ def test_openapi_passes_the_nl_api_design_rules_linter(tmp_path):
     findings = json.loads((tmp_path / "out.json").read_text())
     errors = [f for f in findings if f["severity"] == 0]
     assert errors == [], errors
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("DELETE", "/api/v1/cases/00000000-0000-0000-0000-000000000000", "GET, PATCH"),
+    ("PUT", "/api/v1/meetings/00000000-0000-0000-0000-000000000000/agenda/items/x", "DELETE, PATCH"),
+    ("DELETE", "/api/v1/signals", "GET, POST"),
+    ("POST", "/health", "GET"),
+])
+def test_a_405_names_every_method_the_path_answers_to(client, method, path, allowed):
+    """RFC 9110 §15.5.6; FastAPI makes a route per method, so the first to match knew only its own."""
+    response = client.request(method, path)
+    assert response.status_code == 405 and response.headers["allow"] == allowed
+    assert response.headers["content-type"] == "application/problem+json"

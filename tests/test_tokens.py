@@ -112,11 +112,23 @@ class TestRejectedTokens:
     def test_missing_token(self, client):
         response = client.get(ME)
         assert response.status_code == 401
-        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert response.headers["www-authenticate"] == 'Bearer realm="casusregister"'  # no error code (RFC 6750 3.1)
 
     def test_expired(self, client, app, auth):
+        """RFC 6750: `invalid_token`, and a client can tell an expired token from a bad one."""
         past = int(time.time()) - 3600
-        assert me(client, signed(app, valid_claims(app, auth, iat=past, exp=past + 60))).status_code == 401
+        response = me(client, signed(app, valid_claims(app, auth, iat=past, exp=past + 60)))
+        assert response.status_code == 401 and response.json()["detail"] == "The access token expired."
+        assert response.headers["www-authenticate"] == (
+            'Bearer realm="casusregister", error="invalid_token", error_description="The access token expired."')
+
+    def test_an_expired_token_with_a_forged_signature_is_invalid_not_expired(self, client, app, auth):
+        past = int(time.time()) - 3600
+        head, payload, signature = signed(app, valid_claims(app, auth, iat=past, exp=past + 60)).split(".")
+        flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+        response = me(client, f"{head}.{payload}.{flipped}")
+        assert response.status_code == 401 and 'error="invalid_token"' in response.headers["www-authenticate"]
+        assert "expired" not in response.headers["www-authenticate"]
 
     def test_expiry_within_leeway_is_accepted(self, client, app, auth):
         now = int(time.time())
@@ -158,7 +170,9 @@ class TestRejectedTokens:
         assert me(client, signed(app, valid_claims(app, auth), kid="not-a-configured-key")).status_code == 401
 
     def test_garbage(self, client):
-        assert me(client, "not.a.token").status_code == 401
+        response = me(client, "not.a.token")
+        assert response.status_code == 401 and response.headers["www-authenticate"] == (
+            'Bearer realm="casusregister", error="invalid_token", error_description="The access token is not valid."')
         assert client.get(ME, headers={"Authorization": "Basic abc"}).status_code == 401
 
 

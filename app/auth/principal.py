@@ -102,7 +102,18 @@ ORGANISATION_QUERY = select(*_organisation_columns(Organisation.__table__)).wher
 
 
 def _unauthenticated(detail: str = "A valid bearer token is required.") -> ApiError:
+    """No credentials: the challenge alone (RFC 6750 §3.1 gives no error code for a request without any)."""
     return ApiError(401, detail, headers=_CHALLENGE)
+
+
+def _invalid_token(detail: str) -> ApiError:
+    """A token was sent and refused: RFC 6750's `invalid_token`, so a client can tell it must get a new one."""
+    challenge = f'Bearer realm="casusregister", error="invalid_token", error_description="{detail}"'
+    return ApiError(401, detail, headers={"WWW-Authenticate": challenge})
+
+
+EXPIRED, INVALID = "The access token expired.", "The access token is not valid."
+INACTIVE = "The access token's account is no longer active."
 
 
 def _known(values, enum) -> frozenset:
@@ -115,7 +126,7 @@ def _local_account(session: Session, kind: str, subject: uuid.UUID, claims: dict
     organisation joined in; columns rather than entities, as this runs before every request."""
     row = session.execute(ACCOUNT_QUERIES[kind], {"subject": subject}).first()
     if row is None or not row.is_active:
-        raise _unauthenticated()
+        raise _invalid_token(INACTIVE)
     account = Account(row.id, row.municipality_id, row.networks, row.linked)
     if kind == "user":
         return account, list(row.grants), []
@@ -126,7 +137,7 @@ def _local_account(session: Session, kind: str, subject: uuid.UUID, claims: dict
 def _external_account(session: Session, kind: str, claims: dict) -> tuple[Account, list, list]:
     row = session.execute(ORGANISATION_QUERY, {"organisation": uuid.UUID(str(claims.get("org")))}).first()
     if row is None:
-        raise _unauthenticated()
+        raise _invalid_token(INVALID)
     account = Account(row.id, row.municipality_id, row.networks, row.linked)
     if kind == "user":
         return account, list(claims.get("roles", [])), []
@@ -146,8 +157,10 @@ def get_principal(request: Request, session: SessionDep,
         local = claims["iss"] == settings.jwt_issuer
         account, roles, scopes = (_local_account(session, kind, subject, claims) if local
                                   else _external_account(session, kind, claims))
-    except (InvalidToken, ValueError, KeyError, TypeError) as exc:
-        raise _unauthenticated() from exc
+    except InvalidToken as exc:
+        raise _invalid_token(EXPIRED if exc.expired else INVALID) from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _invalid_token(INVALID) from exc
     scopes = _known(scopes, Scope)
     principal = Principal(kind=kind, id=subject, name=str(claims.get("name", ""))[:100],
                           organisation_id=account.organisation_id, municipality_id=account.municipality_id,

@@ -18,7 +18,7 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jose import jwk, jwt
-from jose.exceptions import JOSEError
+from jose.exceptions import ExpiredSignatureError, JOSEError
 
 from app.config import Settings
 
@@ -27,7 +27,12 @@ JWKS_REFRESH_SECONDS = 300
 
 
 class InvalidToken(Exception):
-    """The token is not acceptable; the reason is for logs and tests, never for the client."""
+    """The token is not acceptable; the reason is for logs and tests, never for the client, who learns
+    only whether it expired (`expired`: a client then fetches a new one rather than give up)."""
+
+    def __init__(self, reason: str, expired: bool = False) -> None:
+        super().__init__(reason)
+        self.expired = expired
 
 
 @dataclass(frozen=True)
@@ -171,5 +176,7 @@ class KeyRing:
         try:
             return jwt.decode(token, key.verifier, algorithms=[key.algorithm], audience=key.audience,
                               issuer=key.issuer, options=options)
+        except ExpiredSignatureError as exc:  # checked after the signature: only a genuine token expires
+            raise InvalidToken("expired", expired=True) from exc
         except JOSEError as exc:
             raise InvalidToken(str(exc)) from exc
