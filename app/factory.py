@@ -12,6 +12,7 @@ from app.config import Settings
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.negotiation import strict_request
 from app.openapi import API_PREFIX, build_openapi
 from app.routers import (
     actions,
@@ -38,10 +39,11 @@ SECURED = (auth, signals, persons, cases, items, organisations, emergency, audit
 def _include_api(app: FastAPI) -> None:
     """Each router straight onto the app rather than nested in a common /api/v1 router: FastAPI matches
     nested routers level by level, which cost up to 0.6 ms per request here."""
-    app.include_router(auth.public_router, prefix=API_PREFIX)
+    app.include_router(auth.public_router, prefix=API_PREFIX, dependencies=[Depends(strict_request)])
     # Authenticated by default: every route below needs a valid token before anything else runs.
     for module in SECURED:
-        app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(get_principal)])
+        app.include_router(module.router, prefix=API_PREFIX,
+                           dependencies=[Depends(get_principal), Depends(strict_request)])
 
 
 def _document_routes(app: FastAPI) -> None:

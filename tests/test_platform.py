@@ -116,3 +116,34 @@ def test_a_405_names_every_method_the_path_answers_to(client, method, path, allo
     response = client.request(method, path)
     assert response.status_code == 405 and response.headers["allow"] == allowed
     assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("query", ["page_size=1", "pageSize=1&sort=name", "status=open&stauts=closed"])
+def test_an_unknown_query_parameter_is_refused_not_ignored(client, auth, query):
+    response = client.get(f"/api/v1/cases?{query}", headers=auth("coordinator"))
+    assert response.status_code == 400 and response.headers["content-type"] == "application/problem+json"
+    known = {"pageSize", "cursor", "status"}
+    assert {e["name"] for e in response.json()["errors"]} == {p.split("=")[0] for p in query.split("&")} - known
+
+
+@pytest.mark.parametrize(("accept", "status"), [
+    ("application/pdf", 406), ("image/*", 406), ("application/json;q=0", 406), ("text/html", 406),
+    ("application/json", 200), ("application/*", 200), ("*/*", 200), ("application/pdf, application/json;q=0.1", 200),
+])
+def test_an_accept_the_route_cannot_meet_answers_406(client, auth, accept, status):
+    response = client.get("/api/v1/cases", headers=auth("coordinator") | {"Accept": accept})
+    assert response.status_code == status, response.text
+    if status == 406:
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "application/json" in response.json()["detail"]
+
+
+def test_a_route_that_prints_accepts_what_it_prints(client, auth):
+    """The access report is also a printable document: text/html is acceptable there, PDF is not."""
+    from tests.case_helpers import new_case
+
+    case = new_case(client, auth)
+    person = client.get(f"/api/v1/cases/{case['id']}", headers=auth("coordinator")).json()["person"]
+    url = f"/api/v1/persons/{person['id']}/access-report"
+    assert client.get(url, headers=auth("privacy") | {"Accept": "text/html"}).status_code == 200
+    assert client.get(url, headers=auth("privacy") | {"Accept": "application/pdf"}).status_code == 406
