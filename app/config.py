@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     owner_database_url: str | None = None
     # The application's role, granted what it needs after every migration (PostgreSQL).
     database_app_role: str | None = None
+    # Connections per process on PostgreSQL: kept open, and opened beyond that under load. With N replicas
+    # of W workers each, the database sees up to N × W × (size + overflow): keep it under max_connections.
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
     data_dir: Path = Path("./data")
     migrations_dir: Path = REPO_ROOT / "migrations"
 

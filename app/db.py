@@ -44,7 +44,8 @@ def make_engine(settings: Settings, owner: bool = False) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=settings.database_pool_size,
+                               max_overflow=settings.database_max_overflow, hide_parameters=True)
     guard.install(engine)
     return engine
 

@@ -21,9 +21,16 @@ def alembic_config(settings: Settings) -> Config:
     return config
 
 
+# Replicas starting at once each run `casusregister migrate`: on PostgreSQL the first takes this lock
+# for its transaction, the others wait and then find nothing left to do.
+MIGRATION_LOCK = 0x63617375  # "casu"
+
+
 def upgrade(settings: Settings, engine: Engine, revision: str = "head") -> None:
     config = alembic_config(settings)
     with engine.begin() as connection, guard.access("migration"):
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         tenancy.apply(connection, tenancy.ALL)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
