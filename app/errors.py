@@ -1,6 +1,7 @@
 """RFC 9457 problem details for every error, with a stable `type` per kind of error."""
 
 import functools
+import logging
 import re
 from typing import Any
 
@@ -10,9 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import iter_route_contexts
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+logger = logging.getLogger("casusregister")
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://casusregister.nl/problems/"
 
@@ -144,7 +147,22 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONR
     return problem_response(exc.status_code, detail, request=request, headers=headers)
 
 
+RETRY_AFTER_SECONDS = 2
+
+
+async def _on_database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
+    """The database could not be reached, or the connection broke: nothing was committed (the request's
+    transaction rolled back), so the client may send the same request again; an idempotent intake with
+    its Idempotency-Key is then taken once. Any other database error stays a 500: it is a bug."""
+    if not isinstance(exc, OperationalError) and not exc.connection_invalidated:
+        raise exc
+    logger.error("database unavailable (%s) on %s", type(exc.orig).__name__, request.method)
+    return problem_response(503, "The registry cannot reach its database just now; send the request again.",
+                            request=request, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DBAPIError, _on_database_unavailable)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

@@ -147,3 +147,31 @@ def test_a_route_that_prints_accepts_what_it_prints(client, auth):
     url = f"/api/v1/persons/{person['id']}/access-report"
     assert client.get(url, headers=auth("privacy") | {"Accept": "text/html"}).status_code == 200
     assert client.get(url, headers=auth("privacy") | {"Accept": "application/pdf"}).status_code == 406
+
+
+def test_a_database_it_cannot_reach_answers_503_with_retry_after(client, auth, monkeypatch, caplog):
+    """Not a 500: the client can tell it apart from a bug, and knows when to send the request again."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.routers import cases
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("SELECT …", {}, ConnectionError("server closed the connection: Jan de Vries"))
+
+    monkeypatch.setattr(cases, "list_cases", unreachable)
+    response = client.get("/api/v1/cases", headers=auth("coordinator"))
+    assert response.status_code == 503 and response.headers["retry-after"] == "2"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "Jan de Vries" not in response.text and "Jan de Vries" not in caplog.text
+
+
+def test_any_other_database_error_stays_a_500(client, auth, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    from app.routers import cases
+
+    def broken(*args, **kwargs):
+        raise IntegrityError("INSERT …", {}, ValueError("duplicate key"))
+
+    monkeypatch.setattr(cases, "list_cases", broken)
+    assert client.get("/api/v1/cases", headers=auth("coordinator")).status_code == 500
