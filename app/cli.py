@@ -4,8 +4,8 @@ and deliveries."""
 
 import logging
 import time
-from pathlib import Path
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer

@@ -11,7 +11,12 @@ from app.db import make_engine
 from app.migrate import upgrade
 from app.models import metadata
 from app.privacy import register
-from tests.conftest import _drop_pg_database, database_settings, make_settings, new_database
+from tests.conftest import (
+    _drop_pg_database,
+    database_settings,
+    make_settings,
+    new_database,
+)
 from tests.db import inspect_connection
 
 

@@ -38,7 +38,14 @@ from tests.authz_world import (
 )
 from tests.conftest import PASSWORD, empty_mutable_tables
 from tests.factories import VALID_BSN
-from tests.matrix_checks import audited, changed_tables, leaks, named, shown, unregistered
+from tests.matrix_checks import (
+    audited,
+    changed_tables,
+    leaks,
+    named,
+    shown,
+    unregistered,
+)
 from tests.matrix_records import CALLERS, KINDS, relation_key
 from tests.meeting_helpers import user_id
 

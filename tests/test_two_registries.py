@@ -33,10 +33,16 @@ from app.models import (
     User,
 )
 from app.services import accounts, delivery, endpoints, referral_delivery
-from tests.conftest import PASSWORD, _drop_pg_database, database_settings, make_settings, new_database
+from tests import logboek_schema
+from tests.conftest import (
+    PASSWORD,
+    _drop_pg_database,
+    database_settings,
+    make_settings,
+    new_database,
+)
 from tests.db import inspect_db
 from tests.factories import VALID_BSN, signal_body
-from tests import logboek_schema
 from tests.servers import serve
 
 API = "/api/v1"
@@ -292,7 +298,7 @@ def test_one_referral_is_one_trace_in_both_registries_and_the_log_exports_in_the
     assert made.foreign_processor == "urn:nl:casusregister:user-application"  # the coordinator's application
     [disclosed] = [e for e, _ in _events(a, sent["id"]) if e.operation == "disclose"]
     assert (disclosed.trace_id, disclosed.parent_span_id, disclosed.foreign_processor) == (trace, made.span_id, None)
-    received, b_coordinator = _received_in(b, sent["id"])
+    received, _ = _received_in(b, sent["id"])
     [arrived] = [e for e, _ in _events(b, received["id"]) if e.operation == "create"]
     assert (arrived.trace_id, arrived.parent_span_id) == (trace, disclosed.span_id)
     assert arrived.foreign_processor == a.url  # Utrecht's registry, as Arnhem registered it

@@ -18,7 +18,6 @@ from app.audit.writer import write_system_event
 from app.auth import tenancy
 from app.db import Session
 
-
 FORMATS = ("native", "logboek")
 
 

@@ -20,10 +20,10 @@ from app.audit.writer import Auditor
 from app.auth import tenancy
 from app.auth.policy import Policy, Rule
 from app.errors import ApiError
-from app.privacy import register
 from app.models import AuditEvent, AuditEventPerson, Organisation
 from app.models.audit import Outcome
 from app.pagination import PageParams
+from app.privacy import register
 
 ACTIVITY = "privacy-supervision"
 REFUSAL = "Only the privacy officer reads the audit log."
