@@ -89,3 +89,8 @@ def reset(token) -> None:
 def current_traceparent() -> str | None:
     trace = current()
     return None if trace is None else trace.traceparent()
+
+
+def outgoing_traceparent() -> str:
+    """The header for a call this work makes: in its trace, or (outside any) in a trace of its own."""
+    return current_traceparent() or Trace.start().traceparent()

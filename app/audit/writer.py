@@ -1,5 +1,6 @@
 """Writing audit events: every access to personal data, and every denied attempt."""
 
+import functools
 import uuid
 from collections.abc import Iterable
 from typing import Annotated, Any
@@ -92,10 +93,11 @@ class Auditor:
         _traced(event, self.request.state.trace)
         _registered(self.session, event)
         if self.request.state.trace.foreign:
-            event.foreign_processor = self._foreign_processor()
+            event.foreign_processor = self._foreign_processor
         return event
 
-    def _foreign_processor(self) -> str | None:
+    @functools.cached_property
+    def _foreign_processor(self) -> str:
         """The application whose operation this request continues: another registry by its address, any
         other system by its client id; a user's application cannot be told apart, but is another's."""
         p = self.principal

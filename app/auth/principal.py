@@ -13,15 +13,7 @@ from app.auth import tenancy
 from app.auth.tokens import InvalidToken
 from app.db import SessionDep
 from app.errors import ApiError
-from app.models import (
-    ApiClient,
-    ExternalEndpoint,
-    Organisation,
-    OrganisationNetwork,
-    Role,
-    Scope,
-    User,
-)
+from app.models import ApiClient, ExternalEndpoint, Organisation, OrganisationNetwork, Role, Scope, User
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from POST /api/v1/auth/token or the identity provider")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="casusregister"'}

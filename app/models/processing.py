@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 from app.models.base import UTCDateTime, utcnow
 
 URI_PREFIX = "urn:nl:casusregister:verwerkingsactiviteit:"
+KEY_PATTERN = r"^[a-z][a-z0-9-]{1,59}$"  # an activity's key, e.g. signal-intake
 
 
 class ProcessingActivity(SQLModel, table=True):

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from app.models.base import utcnow
-from app.models.processing import URI_PREFIX, ProcessingActivity
+from app.models.processing import KEY_PATTERN, URI_PREFIX, ProcessingActivity
 
 DEFAULT = Path(__file__).with_name("processing_activities.json")
 # Activities the registry named before the register existed, and the register's activity each was part
@@ -33,8 +33,8 @@ TABLE = ProcessingActivity.__table__
 DESCRIBED = ("name", "purpose", "legal_basis", "legal_basis_articles", "data_subject_categories",
              "personal_data_categories", "recipients", "retention", "log_confidentiality")
 CACHE_SECONDS = 60.0
-_current: "weakref.WeakKeyDictionary[Engine, dict[str, Current]]" = weakref.WeakKeyDictionary()
-_loaded: "weakref.WeakKeyDictionary[Engine, float]" = weakref.WeakKeyDictionary()
+# Per engine: when the current versions were read, and what they were.
+_current: "weakref.WeakKeyDictionary[Engine, tuple[float, dict[str, Current]]]" = weakref.WeakKeyDictionary()
 
 
 class ActivityText(BaseModel):
@@ -42,7 +42,7 @@ class ActivityText(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    key: str = Field(pattern=r"^[a-z][a-z0-9-]{1,59}$")
+    key: str = Field(pattern=KEY_PATTERN)
     name: str = Field(min_length=1, max_length=200)
     purpose: str = Field(min_length=1, max_length=1000)
     legal_basis: str = Field(min_length=1, max_length=200)  # every audit event of the activity carries it
@@ -124,12 +124,12 @@ def current(connection: Connection) -> dict[str, Current]:
     """The current version of every activity, cached per engine for CACHE_SECONDS: a version another
     process registers is named by this one's events within that time (a sync here: at once)."""
     engine, now = connection.engine, time.monotonic()
-    cached = _current.get(engine)
-    if cached is None or now - _loaded.get(engine, 0.0) > CACHE_SECONDS:
-        cached = {key: Current(row["version"], row["uri"], row["legal_basis"])
-                  for key, row in _latest(connection).items()}
-        _current[engine], _loaded[engine] = cached, now
-    return cached
+    loaded_at, versions = _current.get(engine, (None, None))
+    if versions is None or now - loaded_at > CACHE_SECONDS:
+        versions = {key: Current(row["version"], row["uri"], row["legal_basis"])
+                    for key, row in _latest(connection).items()}
+        _current[engine] = (now, versions)
+    return versions
 
 
 def forget() -> None:

@@ -10,13 +10,13 @@ from fastapi.responses import HTMLResponse
 from app.audit.writer import AuditorDep
 from app.auth.policies.audit_events import AuditFilter, list_events
 from app.models.audit import AccessReport, AuditEventView, Outcome
+from app.models.processing import KEY_PATTERN
 from app.pagination import Page, PageDep, encode_cursor
 from app.privacy.access_reports import access_report, access_report_html
 from app.validation import SINGLE_LINE_PATTERN as LINE
 
 router = APIRouter(tags=["privacy officer"])
 TRACE_ID = "^[0-9a-f]{32}$"
-ACTIVITY_KEY = "^[a-z][a-z0-9-]{1,59}$"
 
 
 class AuditEventPage(Page[AuditEventView]):
@@ -34,7 +34,7 @@ def audit_filter(since: Annotated[datetime | None, Query(description="From (incl
                  trace_id: Annotated[str | None, Query(alias="traceId", pattern=TRACE_ID,
                                                        description="W3C trace id (32 hex)")] = None,
                  processing_activity: Annotated[str | None, Query(
-                     alias="processingActivity", max_length=60, pattern=ACTIVITY_KEY,
+                     alias="processingActivity", max_length=60, pattern=KEY_PATTERN,
                      description="Key of a processing activity (GET /processing-activities)")] = None) -> AuditFilter:
     since, until = (t if t is None or t.tzinfo else t.replace(tzinfo=UTC) for t in (since, until))  # naive: UTC
     return AuditFilter(since, until, actor_id, organisation_id, pseudonym, resource_type, resource_id,

@@ -9,12 +9,12 @@ from sqlmodel import select
 from app.db import SessionDep
 from app.errors import not_found
 from app.models import ProcessingActivity
-from app.models.processing import ProcessingActivityPage, ProcessingActivityPublic
+from app.models.processing import KEY_PATTERN, ProcessingActivityPage, ProcessingActivityPublic
 from app.privacy import register
 
 router = APIRouter(prefix="/processing-activities", tags=["processing-activities"])
 Key = Annotated[str, Path(description="The activity's key, e.g. signal-intake", max_length=60,
-                          pattern=r"^[a-z][a-z0-9-]{1,59}$")]
+                          pattern=KEY_PATTERN)]
 
 
 @router.get("", response_model=ProcessingActivityPage, summary="The register of processing activities (current versions)")

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from app.audit.writer import Auditor
-from app.auth.policies.cases import readable
+from app.auth.policies.cases import EMERGENCY, readable
 from app.auth.policy import Viewer
 from app.errors import ApiError
 from app.models import Case, EmergencyAccess, Person
@@ -25,7 +25,7 @@ def grant(session: Session, auditor: Auditor, case: Case, person: Person, data: 
                              expires_at=now + timedelta(hours=hours))
     session.add(access)
     session.flush()
-    auditor.allowed(Operation.create, "emergency_access", access.id, [person.pseudonym], "emergency-access",
+    auditor.allowed(Operation.create, "emergency_access", access.id, [person.pseudonym], EMERGENCY,
                     {"case_id": str(case.id), "expires_at": access.expires_at.isoformat()}, emergency=True,
                     municipality_id=case.municipality_id)
     return access

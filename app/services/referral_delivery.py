@@ -56,7 +56,7 @@ def _token(http: httpx.Client, session: Session, link: ExternalEndpoint, scope: 
 
 def _call(http: httpx.Client, method: str, url: str, headers: dict | None = None, **kwargs) -> httpx.Response:
     # The span of the latest step (the disclosure, where one was audited): the other registry's events link to it.
-    headers = (headers or {}) | {"traceparent": tracing.current_traceparent() or tracing.Trace.start().traceparent()}
+    headers = (headers or {}) | {"traceparent": tracing.outgoing_traceparent()}
     try:
         response = http.request(method, url, headers=headers, **kwargs)
     except httpx.HTTPError as exc:

@@ -73,7 +73,7 @@ def deliver(session: Session, message: OutboxMessage, http_client: httpx.Client)
     body = json.dumps(message.payload, separators=(",", ":")).encode()
     secret = decrypt_secret(settings, subscription.secret_encrypted)
     headers = signed_headers(secret, subscription.key_id, str(message.id), body)
-    headers["traceparent"] = tracing.current_traceparent() or tracing.Trace.start().traceparent()
+    headers["traceparent"] = tracing.outgoing_traceparent()
     try:
         # Streamed and never read: a receiver's answer body is neither needed nor stored.
         with http_client.stream("POST", subscription.callback_url, content=body, headers=headers) as response:

@@ -24,17 +24,7 @@ from app.audit.writer import Auditor, AuditorDep
 from app.auth.policy import Found, Policy, Rule, Viewer
 from app.auth.principal import Principal, forbidden
 from app.errors import not_found
-from app.models import (
-    AgendaItem,
-    Case,
-    CaseHistory,
-    CaseMember,
-    EmergencyAccess,
-    Meeting,
-    Organisation,
-    Person,
-    Role,
-)
+from app.models import AgendaItem, Case, CaseHistory, CaseMember, EmergencyAccess, Meeting, Organisation, Person, Role
 from app.models.audit import Operation
 from app.pagination import PageParams
 

@@ -26,15 +26,7 @@ from app.auth.policy import Found, Policy, Rule, Viewer
 from app.auth.principal import Principal, forbidden
 from app.db import Session as GuardedSession
 from app.errors import ApiError, not_found
-from app.models import (
-    Case,
-    InformationItem,
-    Organisation,
-    OrganisationKind,
-    Person,
-    Role,
-    Scope,
-)
+from app.models import Case, InformationItem, Organisation, OrganisationKind, Person, Role, Scope
 from app.models.audit import Operation
 from app.models.referral import (
     OPEN_STATUSES,
