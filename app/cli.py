@@ -10,14 +10,13 @@ from typing import Annotated
 
 import typer
 
-from app import demo
+from app import demo, worker
 from app.audit import chain as audit_chain
 from app.audit import export as audit_export
 from app.audit import retention as audit_retention
 from app.auth.passwords import hasher
 from app.config import Settings
 from app.db import Session, make_engine
-from app.loop import repeat
 from app.migrate import upgrade
 from app.models import OrganisationKind, Role, Scope
 from app.openapi import render_openapi
@@ -33,7 +32,6 @@ webhooks_cli = typer.Typer(help="Webhook and other outbox deliveries.", no_args_
 cli.add_typer(webhooks_cli, name="webhooks")
 register_cli = typer.Typer(help="The register of processing activities (AVG art. 30).", no_args_is_help=True)
 cli.add_typer(register_cli, name="processing-activities")
-log = logging.getLogger("casusregister.audit")
 LOOP_HELP = "Run again every N seconds until SIGTERM or Ctrl-C (0: once)"
 
 
@@ -171,9 +169,8 @@ def audit_seal(loop: Annotated[int, typer.Option(help=LOOP_HELP)] = 0) -> None:
     def seal_once() -> None:
         with engine.begin() as connection:
             count = audit_chain.seal(connection, settings.audit_seal_margin_seconds, settings.audit_seal_batch_size)
-        log.info("audit seal: %d seals written", count)
         typer.echo(f"{count} seal(s) written")
-    _once_or_loop(loop, seal_once)
+    _once_or_loop("seal", loop, seal_once, settings)
 
 
 @audit_cli.command("verify")
@@ -237,7 +234,7 @@ def retention_run(operator: Annotated[str, typer.Option(help="Who runs it, for t
         typer.echo(f"{verb}: {result.signals} signals, {result.cases} cases, "
                    f"{result.information_items} information items, {result.persons} persons, "
                    f"{result.outbox_messages} outbox messages")
-    _once_or_loop(loop, run_once)
+    _once_or_loop("retention", loop, run_once, settings)
 
 
 @audit_cli.command("purge")
@@ -258,14 +255,16 @@ def audit_purge(operator: Annotated[str, typer.Option(help="Who runs it, for the
         verb = "would remove" if dry_run else "removed"
         typer.echo(f"{verb}: {result.seals} seals, {result.events} events, {result.persons} event persons"
                    + (f"; anchor {result.anchor}" if result.anchor else ""))
-    _once_or_loop(loop, purge_once)
+    _once_or_loop("audit purge", loop, purge_once, settings)
 
 
-def _once_or_loop(seconds: int, action) -> None:
+def _once_or_loop(name: str, seconds: int, action, settings: Settings) -> None:
+    """Once; or every `seconds` until SIGTERM, riding out failures like the worker does."""
     if not seconds:
         action()
         return
-    repeat(seconds, action)
+    worker.run_until_stopped(worker.Runner([worker.Job(name, seconds, action)],
+                                           backoff_max=settings.worker_backoff_max_seconds))
     typer.echo("stopped")
 
 
@@ -280,7 +279,33 @@ def webhooks_deliver(once: Annotated[bool, typer.Option("--once", help="Deliver 
         run = delivery.deliver_due(engine, settings, batch=batch)
         typer.echo(", ".join(f"{count} {outcome}" for outcome, count in run.counts.items()))
         return
-    delivery.run_loop(engine, settings, interval, batch)
+    worker.run_until_stopped(worker.Runner([worker.Job("deliver", interval, lambda: worker.deliver(engine, settings, batch))],
+                                           backoff_max=settings.worker_backoff_max_seconds))
+    typer.echo("stopped")
+
+
+@cli.command()
+def status() -> None:
+    """How far behind sealing and delivery are; exit 1 when a worker seems stalled (for monitoring)."""
+    from app.monitoring import backlog
+
+    settings = _settings()
+    with make_engine(settings).connect() as connection:
+        found = backlog(connection, settings)
+    for name, value in found.as_dict().items():
+        typer.echo(f"{name}: {'-' if value is None else value}")
+    if found.sealing_stalled or found.delivery_stalled:
+        raise typer.Exit(1)
+
+
+@cli.command("worker")
+def worker_command() -> None:
+    """Seal the audit log, deliver the outbox, run retention and purge the login throttle, each on its
+    schedule (WORKER_*_INTERVAL_SECONDS), until SIGTERM. Run as many as you like: no job runs twice."""
+    settings = _settings()
+    engine = make_engine(settings)
+    worker.run_until_stopped(worker.runner(engine, settings))
+    typer.echo("stopped")
 
 
 @register_cli.command("load")

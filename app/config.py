@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)
     webhook_lease_seconds: int = Field(default=120, ge=10)
     contact_email: str = "privacy@casusregister.example.nl"
+    # `casusregister worker`: seconds between runs of each job, and the longest pause after failures.
+    worker_seal_interval_seconds: float = Field(default=10, gt=0)
+    worker_delivery_interval_seconds: float = Field(default=5, gt=0)
+    worker_retention_interval_seconds: float = Field(default=3600, gt=0)
+    worker_throttle_purge_interval_seconds: float = Field(default=300, gt=0)
+    worker_backoff_max_seconds: float = Field(default=300, gt=0)
 
     @model_validator(mode="after")
     def _refuse_demo_secrets_in_production(self) -> "Settings":

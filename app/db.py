@@ -1,17 +1,20 @@
 """Engine and the one dependency that owns each request's transaction."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session as SQLModelSession
 
 from app.auth import guard
 from app.config import Settings
+from app.models.base import utcnow
 
 
 class Session(SQLModelSession):
@@ -95,3 +98,30 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def database_now(connection: Connection) -> datetime:
+    """The database server's clock: one clock for every replica and worker (PostgreSQL). SQLite runs in
+    this process, so there the process's clock is the database's."""
+    if connection.dialect.name == "postgresql":
+        return connection.execute(text("SELECT clock_timestamp()")).scalar_one()
+    return utcnow()
+
+
+@contextmanager
+def singleton(engine: Engine, key: int) -> Iterator[bool]:
+    """Whether this process may run the job that `key` names, among every process on the database: a
+    PostgreSQL advisory lock held on a connection of its own while the job runs (it is released when
+    that connection ends, also when the process dies). SQLite has one writer: run one worker there."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect() as connection:
+        taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one()
+        connection.commit()
+        try:
+            yield taken
+        finally:
+            if taken:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()

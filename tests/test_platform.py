@@ -21,7 +21,8 @@ SHARED_RULESET = ROOT.parent / "shared" / "nl-api-design-rules" / "linter.yaml"
 
 def test_health_and_ready(client):
     assert client.get("/health").json() == {"status": "ok"}
-    assert client.get("/ready").json() == {"status": "ready"}
+    ready = client.get("/ready").json()
+    assert ready["status"] == "ready" and ready["backlog"]["outbox_pending"] == 0
 
 
 @pytest.mark.parametrize("method,path", [("GET", "/health"), ("GET", "/api/v1/auth/me"), ("GET", "/nowhere"),

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, text
 
 from app.audit import leaves as audit_leaves
 from app.audit.leaves import Batch, merkle_root
 from app.auth import tenancy
+from app.db import database_now
 from app.models import AuditAnchor, AuditEvent, AuditEventPerson, AuditSeal
-from app.models.base import utcnow
 
 GENESIS = "0" * 64
 EVENTS = AuditEvent.__table__
@@ -77,23 +77,32 @@ def _last_seal(connection: Connection):
     return connection.execute(select(SEALS).order_by(SEALS.c.seq.desc()).limit(1)).mappings().first()
 
 
-def _chain_end(connection: Connection) -> tuple[int, str]:
+def chain_end(connection: Connection) -> tuple[int, str]:
     """The last sealed event and the hash to link to: the newest seal, else the anchor, else genesis."""
     last = _last_seal(connection) or latest_anchor(connection)
     return (last["last_event_seq"], last["seal_hash"]) if last else (0, GENESIS)
 
 
+# Sealers on other workers wait for none: the one holding this lock for its transaction seals, and
+# the others find nothing to do (two sealers linking to the same seal would fork the chain).
+SEAL_LOCK = 0x7365616C  # "seal"
+
+
 def seal(connection: Connection, margin_seconds: int, batch_size: int) -> int:
-    """Seals every event older than the margin, in batches; returns the number of seals written."""
+    """Seals every event older than the margin, in batches; returns the number of seals written (0 too
+    when another sealer is at work). The margin is counted on the database's clock, which every replica
+    shares; the events carry their replica's clock, so the margin must exceed any clock skew (NTP)."""
+    if connection.dialect.name == "postgresql" and not connection.execute(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SEAL_LOCK}).scalar_one():
+        return 0
     with tenancy.maintenance("audit seal", connection):
-        return _seal(connection, margin_seconds, batch_size)
+        return _seal(connection, database_now(connection), margin_seconds, batch_size)
 
 
-def _seal(connection: Connection, margin_seconds: int, batch_size: int) -> int:
-    written = 0
-    cutoff = utcnow() - timedelta(seconds=margin_seconds)
+def _seal(connection: Connection, now: datetime, margin_seconds: int, batch_size: int) -> int:
+    written, cutoff = 0, now - timedelta(seconds=margin_seconds)
     while True:
-        after, prev = _chain_end(connection)
+        after, prev = chain_end(connection)
         ready = connection.execute(select(EVENTS.c.seq).where(EVENTS.c.seq > after, EVENTS.c.occurred_at < cutoff)
                                    .order_by(EVENTS.c.seq).limit(batch_size)).scalars().all()
         if not ready:
@@ -102,7 +111,7 @@ def _seal(connection: Connection, margin_seconds: int, batch_size: int) -> int:
         root = merkle_root(leaves)
         connection.execute(SEALS.insert().values(
             first_event_seq=ready[0], last_event_seq=ready[-1], event_count=len(leaves), merkle_root=root,
-            prev_hash=prev, seal_hash=seal_hash(prev, root, ready[0], ready[-1], len(leaves)), sealed_at=utcnow()))
+            prev_hash=prev, seal_hash=seal_hash(prev, root, ready[0], ready[-1], len(leaves)), sealed_at=now))
         written += 1
 
 

@@ -2,9 +2,8 @@
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
-
 from app.db import SessionDep
+from app.monitoring import backlog
 
 router = APIRouter(include_in_schema=False)
 
@@ -15,12 +14,14 @@ async def health() -> dict:
 
 
 @router.get("/ready")
-def ready(session: SessionDep) -> JSONResponse:
+def ready(request: Request, session: SessionDep) -> JSONResponse:
+    """Ready while the database answers; the backlog tells monitoring whether the workers keep up (a
+    stalled worker does not make this replica unfit to serve)."""
     try:
-        session.execute(text("SELECT 1"))
+        found = backlog(session.connection(), request.app.state.settings)
     except Exception:  # any database failure means: not ready
-        return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "unavailable"}, status_code=503, headers={"Retry-After": "2"})
+    return JSONResponse({"status": "ready", "backlog": found.as_dict()})
 
 
 @router.get("/.well-known/jwks.json")

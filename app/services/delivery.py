@@ -19,14 +19,12 @@ from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from app import tracing
 from app.auth import tenancy
 from app.config import Settings
 from app.db import Session
-from app.loop import repeat
 from app.models import OutboxMessage
 from app.models.base import utcnow
 from app.models.outbox import MessageStatus
@@ -163,15 +161,3 @@ def deliver_due(engine: Engine, settings: Settings, http_client: httpx.Client | 
         if http_client is None:
             client.close()
     return run
-
-
-def run_loop(engine: Engine, settings: Settings, interval: float, batch: int = 50) -> None:
-    """Delivers until SIGTERM or Ctrl-C; pauses `interval` seconds when nothing was due, and rides out
-    database outages. SIGTERM lets the round in progress finish, so its outcomes are committed."""
-    def deliver_once() -> bool:
-        try:
-            return bool(deliver_due(engine, settings, batch=batch).claimed)
-        except OperationalError as exc:
-            logger.warning("outbox worker: database unavailable (%s); retrying", type(exc).__name__)
-            return False
-    repeat(interval, deliver_once)
