@@ -4,7 +4,7 @@ and deliveries."""
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +30,8 @@ retention_cli = typer.Typer(help="Erasure after the retention periods.", no_args
 cli.add_typer(retention_cli, name="retention")
 webhooks_cli = typer.Typer(help="Webhook and other outbox deliveries.", no_args_is_help=True)
 cli.add_typer(webhooks_cli, name="webhooks")
+keys_cli = typer.Typer(help="The token-signing keys (JWT_KEYS_DIR): rotation.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
 register_cli = typer.Typer(help="The register of processing activities (AVG art. 30).", no_args_is_help=True)
 cli.add_typer(register_cli, name="processing-activities")
 LOOP_HELP = "Run again every N seconds until SIGTERM or Ctrl-C (0: once)"
@@ -73,11 +75,17 @@ def seed_demo() -> None:
 
 
 @cli.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+          migrate_first: Annotated[bool, typer.Option("--migrate", help=(
+              "Bring the schema up to date first (under a lock, so replicas may all ask); by default a "
+              "replica serves the schema as it finds it and `casusregister migrate` runs once per release"))] = False,
+          ) -> None:
     """Serve the API with uvicorn."""
     import uvicorn
 
     settings = _settings()
+    if migrate_first:
+        upgrade(settings, make_engine(settings, owner=True))
     if settings.demo_mode and settings.jwt_private_key_file is None:
         # Created before the workers start, so that they all sign with the same key.
         from app.auth.tokens import KeyRing
@@ -328,6 +336,41 @@ def register_list() -> None:
     with make_engine(_settings()).connect() as connection:
         for activity in register.latest(connection):
             typer.echo(f"{activity.key} v{activity.version}\t{activity.name}")
+
+
+def _keys_dir(settings: Settings) -> Path:
+    from app.auth.tokens import signing_keys_dir
+
+    directory = signing_keys_dir(settings)
+    if directory is None:
+        typer.echo("set JWT_KEYS_DIR: rotation needs a directory of keys that every replica reads", err=True)
+        raise typer.Exit(2)
+    return directory
+
+
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Add a signing key (it signs from now on) and remove the keys whose successor has existed longer
+    than a token lives (TOKEN_TTL_SECONDS + JWT_LEEWAY_SECONDS). Run it on a schedule, e.g. monthly."""
+    from app.auth import keys
+
+    settings = _settings()
+    lifetime = timedelta(seconds=settings.token_ttl_seconds + settings.jwt_leeway_seconds)
+    added, removed = keys.rotate(_keys_dir(settings), settings.jwt_algorithm, lifetime)
+    typer.echo(f"added {added.path.name}; retired {len(removed)}: {', '.join(k.path.name for k in removed) or '-'}")
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """The signing keys, oldest first, with their key ids; the last one signs."""
+    from app.auth import keys
+    from app.auth.tokens import key_id
+
+    settings = _settings()
+    stored = keys.stored(_keys_dir(settings))
+    for key in stored:
+        role = "signs" if key is stored[-1] else "verifies"
+        typer.echo(f"{key.path.name}\t{key_id(key.pem(), settings.jwt_algorithm)}\t{role}")
 
 
 def _with_session(action, message: str):

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     jwt_audience: str = "casusregister"
     jwt_algorithm: str = "ES256"
     jwt_private_key_file: Path | None = None
+    # A directory of signing keys shared by every replica, for rotation (`casusregister keys rotate`):
+    # the newest signs, all verify and are published. Instead of JWT_PRIVATE_KEY_FILE.
+    jwt_keys_dir: Path | None = None
     token_ttl_seconds: int = Field(default=900, ge=60, le=86400)
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=60)
     # Tokens from the municipality's identity provider: issuer, audience and JWKS are configuration.
@@ -101,8 +104,8 @@ class Settings(BaseSettings):
             return self
         if self.person_match_key == DEMO_MATCH_KEY or len(self.person_match_key) < 32:
             raise ValueError("PERSON_MATCH_KEY must be set to a secret of at least 32 characters")
-        if self.jwt_private_key_file is None and self.external_issuer is None:
-            raise ValueError("set JWT_PRIVATE_KEY_FILE or an external identity provider (EXTERNAL_ISSUER)")
+        if self.jwt_private_key_file is None and self.jwt_keys_dir is None and self.external_issuer is None:
+            raise ValueError("set JWT_KEYS_DIR, JWT_PRIVATE_KEY_FILE or an external identity provider (EXTERNAL_ISSUER)")
         if self.external_issuer and not (self.external_jwks_file or self.external_jwks_url):
             raise ValueError("EXTERNAL_ISSUER needs EXTERNAL_JWKS_FILE or EXTERNAL_JWKS_URL")
         if self.webhook_secret_key == DEMO_WEBHOOK_SECRET_KEY:

@@ -7,7 +7,6 @@ among configured keys only, and issuer, audience and expiry are always checked.
 import base64
 import hashlib
 import json
-import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -15,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from jose import jwk, jwt
 from jose.exceptions import ExpiredSignatureError, JOSEError
 
+from app.auth import keys as key_store
 from app.config import Settings
 
 ALLOWED_ALGORITHMS = ("ES256", "RS256")
@@ -66,20 +64,17 @@ def _public_jwk(private_pem: bytes, algorithm: str) -> dict[str, Any]:
     return {**public, "alg": algorithm, "use": "sig", "kid": thumbprint(public)}
 
 
-def load_or_create_demo_key(path: Path) -> bytes:
-    """A demo signing key kept on disk, so tokens survive restarts and all workers share it."""
-    if path.exists():
-        return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    return pem
+def key_id(private_pem: bytes, algorithm: str) -> str:
+    return _public_jwk(private_pem, algorithm)["kid"]
+
+
+def signing_keys_dir(settings: Settings) -> Path | None:
+    """JWT_KEYS_DIR; in demo mode without a key of its own, one under DATA_DIR that it fills itself."""
+    if settings.jwt_keys_dir is not None:
+        return settings.jwt_keys_dir
+    if settings.demo_mode and settings.jwt_private_key_file is None:
+        return settings.data_dir / "jwt-keys"
+    return None
 
 
 def _external_key(public_jwk: dict[str, Any], s: Settings) -> VerificationKey | None:
@@ -94,34 +89,55 @@ def _external_key(public_jwk: dict[str, Any], s: Settings) -> VerificationKey | 
 @dataclass
 class KeyRing:
     settings: Settings
-    signing_pem: bytes | None = None
-    signing_jwk: dict[str, Any] | None = None
+    # The signing key and its public JWK in one attribute: a reload by another thread swaps them together.
+    signing: tuple[bytes, dict[str, Any]] | None = None
     keys: dict[str, VerificationKey] = field(default_factory=dict)
+    # Our own keys' public JWKs, newest first: the first signs, all verify (a rotation's predecessors,
+    # until retired); and the identity provider's keys, when one is configured.
+    local: list[dict[str, Any]] = field(default_factory=list)
+    ours: dict[str, VerificationKey] = field(default_factory=dict)
+    external: dict[str, VerificationKey] = field(default_factory=dict)
+    keys_dir: Path | None = None
+    _keys_dir_mtime: int | None = None
     _external_fetched_at: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "KeyRing":
-        ring = cls(settings)
-        key_file = settings.jwt_private_key_file
-        if key_file is None and settings.demo_mode:
-            key_file = settings.data_dir / "jwt-signing-key.pem"
-            ring.signing_pem = load_or_create_demo_key(key_file)
-        elif key_file is not None:
-            ring.signing_pem = key_file.read_bytes()
-        if ring.signing_pem is not None:
-            ring._add_local_key()
+        if settings.jwt_algorithm not in ALLOWED_ALGORITHMS:
+            raise ValueError(f"JWT_ALGORITHM must be one of {ALLOWED_ALGORITHMS}")
+        ring = cls(settings, keys_dir=signing_keys_dir(settings))
+        if ring.keys_dir is not None:
+            if settings.demo_mode:
+                key_store.ensure(ring.keys_dir, settings.jwt_algorithm)
+            ring._load_key_directory()
+        elif settings.jwt_private_key_file is not None:
+            ring._use_local_keys([settings.jwt_private_key_file.read_bytes()])
         if settings.external_issuer:
             ring._load_external_keys()
         return ring
 
-    def _add_local_key(self) -> None:
+    def _use_local_keys(self, pems: list[bytes]) -> None:
+        """`pems` newest first."""
         algorithm = self.settings.jwt_algorithm
-        if algorithm not in ALLOWED_ALGORITHMS:
-            raise ValueError(f"JWT_ALGORITHM must be one of {ALLOWED_ALGORITHMS}")
-        self.signing_jwk = _public_jwk(self.signing_pem, algorithm)
-        self.keys[self.signing_jwk["kid"]] = VerificationKey(
-            self.signing_jwk["kid"], algorithm, self.signing_jwk,
-            self.settings.jwt_issuer, self.settings.jwt_audience)
+        self.local = [_public_jwk(pem, algorithm) for pem in pems]
+        self.signing = (pems[0], self.local[0]) if pems else None
+        self.ours = {public["kid"]: VerificationKey(public["kid"], algorithm, public, self.settings.jwt_issuer,
+                                                    self.settings.jwt_audience) for public in self.local}
+        self.keys = {**self.external, **self.ours}
+
+    @property
+    def signing_jwk(self) -> dict[str, Any] | None:
+        return self.signing[1] if self.signing else None
+
+    def _load_key_directory(self) -> None:
+        self._keys_dir_mtime = self.keys_dir.stat().st_mtime_ns
+        self._use_local_keys([key.pem() for key in reversed(key_store.stored(self.keys_dir))])
+
+    def _refresh_local(self) -> None:
+        """`keys rotate` (or an operator removing a compromised key) may have changed the directory: one
+        stat() tells."""
+        if self.keys_dir is not None and self.keys_dir.stat().st_mtime_ns != self._keys_dir_mtime:
+            self._load_key_directory()
 
     def _load_external_keys(self) -> None:
         """Replaces the identity provider's key set, so keys it withdrew stop being trusted."""
@@ -131,13 +147,13 @@ class KeyRing:
             document = json.loads(s.external_jwks_file.read_text())
         else:
             document = httpx.get(s.external_jwks_url, timeout=5.0).raise_for_status().json()
-        local = {kid: key for kid, key in self.keys.items() if self.signing_jwk and kid == self.signing_jwk["kid"]}
         usable = (key for key in document.get("keys", [])
                   if key.get("alg") in ALLOWED_ALGORITHMS and key.get("kid") and key.get("use", "sig") == "sig")
-        external = {key.kid: key for key in (_external_key(k, s) for k in usable) if key is not None}
-        self.keys = {**external, **local}
+        self.external = {key.kid: key for key in (_external_key(k, s) for k in usable) if key is not None}
+        self.keys = {**self.external, **self.ours}
 
     def _find_key(self, kid: str) -> VerificationKey | None:
+        self._refresh_local()  # a key removed from the directory is distrusted at once
         if kid not in self.keys and self.settings.external_jwks_url and (
                 time.monotonic() - self._external_fetched_at > JWKS_REFRESH_SECONDS):
             try:
@@ -147,17 +163,20 @@ class KeyRing:
         return self.keys.get(kid)
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [self.signing_jwk] if self.signing_jwk else []}
+        self._refresh_local()
+        return {"keys": list(self.local)}
 
     def issue(self, subject: str, claims: dict[str, Any]) -> tuple[str, int]:
-        if self.signing_pem is None:
+        self._refresh_local()
+        if self.signing is None:
             raise RuntimeError("this registry does not issue tokens (no signing key configured)")
+        pem, public = self.signing
         now = int(time.time())
         ttl = self.settings.token_ttl_seconds
         payload = {**claims, "iss": self.settings.jwt_issuer, "aud": self.settings.jwt_audience,
                    "sub": subject, "iat": now, "nbf": now, "exp": now + ttl, "jti": str(uuid.uuid4())}
-        token = jwt.encode(payload, self.signing_pem, algorithm=self.settings.jwt_algorithm,
-                           headers={"kid": self.signing_jwk["kid"], "typ": "at+jwt"})
+        token = jwt.encode(payload, pem, algorithm=self.settings.jwt_algorithm,
+                           headers={"kid": public["kid"], "typ": "at+jwt"})
         return token, ttl
 
     def verify(self, token: str) -> dict[str, Any]:
