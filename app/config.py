@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)
     webhook_lease_seconds: int = Field(default=120, ge=10)
     contact_email: str = "privacy@casusregister.example.nl"
+    # Requests per minute on the API, per principal (user or client) and per client address; 0: no
+    # limit. Counted in Redis when REDIS_URL is set (shared by all replicas), else in each process.
+    redis_url: str | None = None
+    rate_limit_principal_per_minute: int = Field(default=1200, ge=0)
+    rate_limit_address_per_minute: int = Field(default=6000, ge=0)
+    rate_limit_key_prefix: str = "casusregister-rate"
     # `casusregister worker`: seconds between runs of each job, and the longest pause after failures.
     worker_seal_interval_seconds: float = Field(default=10, gt=0)
     worker_delivery_interval_seconds: float = Field(default=5, gt=0)

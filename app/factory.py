@@ -14,6 +14,7 @@ from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.negotiation import strict_request
 from app.openapi import API_PREFIX, build_openapi
+from app.ratelimit import RateLimits
 from app.routers import (
     actions,
     audit,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     app.state.keyring = KeyRing.from_settings(settings)
+    app.state.rate_limits = RateLimits(settings)
     app.state.hasher = hasher(settings.argon2_time_cost, settings.argon2_memory_cost)
     install_error_handlers(app)
     app.include_router(health.router)

@@ -29,9 +29,11 @@ ERROR_TEXT = {
     "409": "Conflicts with the current state",
     "413": "Request body too large",
     "415": "The request body is not application/json",
-    "429": "Too many requests",
+    "429": "Too many requests: over the rate limit of your principal or address; try again after Retry-After",
     "500": "Internal error",
+    "503": "The database cannot be reached for a moment; try again after Retry-After",
 }
+RETRY_AFTER = {"description": "Seconds to wait before trying again", "schema": {"type": "integer", "minimum": 1}}
 DESCRIPTION = """Case registry for the multi-agency, person-centred approach to radicalisation.
 
 Access is need-to-know and every read of personal data is audited. Errors are RFC 9457 problem
@@ -50,7 +52,15 @@ def _shape_operation(operation: dict[str, Any], path: str) -> None:
             response["headers"] = HEADERS
         elif code[0] in "45":
             responses[code] = _problem(response.get("description") or ERROR_TEXT.get(code, "Error"))
-    wanted = ["400", "500"]
+    for code in _wanted(operation, path):
+        responses.setdefault(code, _problem(ERROR_TEXT[code]))
+    for code in ("429", "503"):
+        responses[code]["headers"] = {**HEADERS, "Retry-After": RETRY_AFTER}
+
+
+def _wanted(operation: dict[str, Any], path: str) -> list[str]:
+    """The errors every operation of its kind can answer; every one is rate-limited and needs the database."""
+    wanted = ["400", "429", "500", "503"]
     if operation.get("security"):
         wanted += ["401", "403"]
     if "{" in path:
@@ -59,8 +69,7 @@ def _shape_operation(operation: dict[str, Any], path: str) -> None:
         wanted.append("413")
         if "application/json" in operation["requestBody"].get("content", {}):
             wanted.append("415")
-    for code in wanted:
-        responses.setdefault(code, _problem(ERROR_TEXT[code]))
+    return wanted
 
 
 def _bound_page_size(operation: dict[str, Any], limit: int) -> None:

@@ -14,6 +14,7 @@ from app.auth.tokens import InvalidToken
 from app.db import SessionDep
 from app.errors import ApiError
 from app.models import ApiClient, ExternalEndpoint, Organisation, OrganisationNetwork, Role, Scope, User
+from app.ratelimit import count_address, count_principal
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from POST /api/v1/auth/token or the identity provider")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="casusregister"'}
@@ -146,6 +147,7 @@ def _external_account(session: Session, kind: str, claims: dict) -> tuple[Accoun
 
 def get_principal(request: Request, session: SessionDep,
                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    count_address(request)  # before the token is checked: guessing tokens counts too
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthenticated()
     settings = request.app.state.settings
@@ -165,6 +167,7 @@ def get_principal(request: Request, session: SessionDep,
     principal = Principal(kind=kind, id=subject, name=str(claims.get("name", ""))[:100],
                           organisation_id=account.organisation_id, municipality_id=account.municipality_id,
                           roles=_known(roles, Role), scopes=scopes, municipalities=_municipalities(account, scopes))
+    count_principal(request, kind, subject)
     tenancy.act_for(session, principal.municipalities)
     return principal
 

@@ -11,6 +11,7 @@ from app.db import SessionDep
 from app.errors import ApiError
 from app.models import Organisation
 from app.models.organisation import OrganisationPublic
+from app.ratelimit import client_address, count_address
 from app.services import auth as auth_service
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -48,13 +49,15 @@ class TokenRequest(BaseModel):
 
 @public_router.post("/token", response_model=TokenResponse, summary="Get an access token (OAuth 2.0)",
                     responses={401: {"description": "The client credentials are not valid (OAuth invalid_client)"},
-                               429: {"description": "Too many failed attempts for this account or address"}})
+                               429: {"description": "Too many failed attempts for this account or address, "
+                                                    "or too many requests from this address"}})
 def issue_token(request: Request, session: SessionDep, form: Annotated[TokenRequest, Form()]) -> TokenResponse:
     grant_type, username, password = form.grant_type, form.username, form.password
     client_id, client_secret, scope = form.client_id, form.client_secret, form.scope
+    count_address(request)
     state = request.app.state
     ctx = auth_service.TokenContext(session, state.engine, state.settings, state.keyring, state.hasher,
-                                    request.client.host if request.client else "unknown")
+                                    client_address(request))
     if grant_type == "password":
         if not username or not password:
             raise ApiError(400, "username and password are required for grant_type=password",
