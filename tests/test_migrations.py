@@ -1,12 +1,17 @@
-"""The schema comes only from migrations: they must match the models exactly."""
+"""The schema comes only from migrations: they must match the models exactly, run in the order their
+files are named, and upgrade a database at any released revision."""
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy import text
 
+from app.auth import tenancy
+from app.config import Settings
 from app.db import make_engine
 from app.migrate import upgrade
 from app.models import metadata
@@ -18,6 +23,25 @@ from tests.conftest import (
     new_database,
 )
 from tests.db import inspect_connection
+
+MIGRATIONS = Settings.model_fields["migrations_dir"].default
+# Every released migration's revision id, by file. Databases record the id (alembic_version), so it
+# never changes: 0005-0007 were renumbered to their place in the chain and keep the ids they were
+# released with (migrations/README.md). A migration added later has its file's number as id.
+RELEASED = {
+    "0001_initial_schema.py": "0001",
+    "0002_cases.py": "0002",
+    "0003_audit_seals.py": "0003",
+    "0004_meetings_agenda_actions.py": "0004",
+    "0005_webhook_subscriptions_and_the_outbox.py": "0006",
+    "0006_audit_anchors.py": "0007",
+    "0007_referrals_and_links_to_other_registries.py": "0005",
+    "0008_tenancy.py": "0008",
+    "0009_row_level_security.py": "0009",
+    "0010_processing_register_and_trace_context.py": "0010",
+}
+OLD_HEAD = "0010"  # the head when the files were renumbered: databases in use were at it
+SCRIPTS = ScriptDirectory(str(MIGRATIONS))
 
 
 def test_migrations_match_models(app):
@@ -46,3 +70,60 @@ def test_replicas_migrating_at_once_take_turns(backend, tmp_path):
         for engine in engines:
             engine.dispose()
         _drop_pg_database(database.name)
+
+
+def _scripts() -> dict[str, Script]:
+    """Each migration file's Alembic script, by file name."""
+    return {Path(script.path).name: script for script in SCRIPTS.walk_revisions()}
+
+
+def test_files_in_name_order_are_the_upgrade_chain():
+    scripts = _scripts()
+    files = sorted(path.name for path in (MIGRATIONS / "versions").glob("*.py"))
+    assert sorted(scripts) == files  # every file is a migration, every migration a file
+    assert [name[:5] for name in files] == [f"{number:04d}_" for number in range(1, len(files) + 1)]
+    assert scripts[files[0]].down_revision is None
+    for previous, current in zip(files, files[1:]):
+        assert scripts[current].down_revision == scripts[previous].revision, f"{current} does not follow {previous}"
+        assert not scripts[current].branch_labels and not scripts[current].dependencies
+    assert SCRIPTS.get_heads() == [scripts[files[-1]].revision]
+
+
+def test_released_revision_ids_never_change():
+    revisions = {name: script.revision for name, script in _scripts().items()}
+    assert {name: revisions.get(name) for name in RELEASED} == RELEASED
+    assert all(revision == name[:4] for name, revision in revisions.items() if name not in RELEASED)
+
+
+def _upgrade_from(backend: str, directory, start: str) -> None:
+    """A database migrated to `start` (as one at that revision before the renumbering: the files kept
+    their contents and revision ids), then to the head: it ends at the head, matching the models."""
+    database = new_database(backend, directory)
+    settings = make_settings(database.url, directory, **database_settings(database))
+    engine = make_engine(settings, owner=True)
+    try:
+        upgrade(settings, engine, start)
+        with engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == start
+        upgrade(settings, engine)
+        with engine.connect() as connection, tenancy.maintenance("test inspection", connection):
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            head = SCRIPTS.get_current_head()
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head]
+            assert compare_metadata(context, metadata) == []
+            activities = connection.execute(text("SELECT count(*) FROM processing_activities")).scalar()
+            assert activities == len(register.read())
+    finally:
+        engine.dispose()
+        if database.name:
+            _drop_pg_database(database.name)
+
+
+def test_a_database_at_the_old_head_upgrades(backend, tmp_path):
+    _upgrade_from(backend, tmp_path, OLD_HEAD)
+
+
+@pytest.mark.parametrize("start", [revision for revision in RELEASED.values() if revision != OLD_HEAD])
+def test_a_database_at_an_earlier_revision_upgrades(backend, tmp_path, start):
+    """0006, 0007 and 0005 above all: the three whose files were renumbered."""
+    _upgrade_from(backend, tmp_path, start)

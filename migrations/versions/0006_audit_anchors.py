@@ -1,8 +1,12 @@
 """Audit anchors: where verification starts after the audit log's own retention; append-only on PostgreSQL.
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0006 (file 0005_webhook_subscriptions_and_the_outbox.py)
 Create Date: 2026-11-23 10:40:37.112707
+
+File 0006 holds revision 0007: files are numbered by their place in the upgrade chain, revision
+ids stay those the migrations were released with, which databases record (see
+migrations/README.md).
 """
 
 from collections.abc import Sequence

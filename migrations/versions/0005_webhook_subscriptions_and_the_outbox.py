@@ -1,8 +1,12 @@
 """Webhook subscriptions and the transactional outbox their deliveries (and other messages) go through.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0004 (file 0004_meetings_agenda_actions.py)
 Create Date: 2026-11-23 10:38:26.082700
+
+File 0005 holds revision 0006: files are numbered by their place in the upgrade chain, revision
+ids stay those the migrations were released with, which databases record (see
+migrations/README.md).
 """
 
 from collections.abc import Sequence

@@ -1,8 +1,12 @@
 """Referrals, the items they share, and links to other municipalities' registries
 
 Revision ID: 0005
-Revises: 0007
+Revises: 0007 (file 0006_audit_anchors.py)
 Create Date: 2026-11-23 10:43:08.689148
+
+File 0007 holds revision 0005: files are numbered by their place in the upgrade chain, revision
+ids stay those the migrations were released with, which databases record (see
+migrations/README.md).
 """
 
 from collections.abc import Sequence
