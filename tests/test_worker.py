@@ -23,6 +23,7 @@ from app.models import LoginFailure, OutboxMessage
 from app.models.base import utcnow
 from app.services import outbox
 from tests.db import inspect_connection
+from tests.test_audit_chain import tamper
 from tests.factories import cli_environment, submit
 
 DELIVERED: list[uuid.UUID] = []
@@ -148,6 +149,46 @@ class TestJobs:
         with inspect_connection(app) as connection:
             verified = audit_chain.verify(connection)
         assert errors == [] and verified.broken is None and verified.unsealed == 0 and verified.seals == 6
+
+    def test_sealing_stops_at_the_first_event_younger_than_the_cut_off(self, app, client, auth, backend):
+        for _ in range(3):
+            submit(client, auth("teacher"))
+        with inspect_connection(app) as connection:
+            middle = connection.execute(text("SELECT min(seq) + 1 FROM audit_events")).scalar_one()
+        young = (utcnow() + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")  # as a replica running ahead wrote it
+        tamper(app, backend, f"UPDATE audit_events SET occurred_at = '{young}' WHERE seq = {middle}")
+        with inspect_connection(app, write=True) as connection:
+            assert audit_chain.seal(connection, margin_seconds=0, batch_size=10) == 1
+            assert audit_chain.verify(connection).unsealed == 2, "neither the young event nor the one after it"
+
+    def test_an_event_committed_while_the_sealer_reads_waits_for_the_next_run(self, app, client, auth, monkeypatch):
+        submit(client, auth("teacher"))
+        real_leaves = audit_chain.audit_leaves.leaves
+
+        def another_request_commits_meanwhile(connection, after, until):
+            submit(client, auth("teacher"))
+            return real_leaves(connection, after, until + 1)  # what a later snapshot of the span holds
+        monkeypatch.setattr(audit_chain.audit_leaves, "leaves", another_request_commits_meanwhile)
+        with inspect_connection(app, write=True) as connection:
+            assert audit_chain.seal(connection, margin_seconds=0, batch_size=10) == 0
+        monkeypatch.undo()
+        with inspect_connection(app, write=True) as connection:
+            assert audit_chain.seal(connection, margin_seconds=0, batch_size=10) == 1
+            assert audit_chain.verify(connection).broken is None
+
+    def test_an_open_writing_transaction_holds_the_cut_off_back(self, app, client, auth, postgresql_only):
+        submit(client, auth("teacher"))
+        with app.state.engine.begin() as writer:  # began before the next event: it could hold a lower seq
+            writer.execute(text("INSERT INTO case_number_sequences (municipality_id, year, last_number) "
+                                "SELECT id, 1999, 0 FROM organisations WHERE code = 'UTR'"))
+            time.sleep(0.05)
+            submit(client, auth("teacher"))
+            with inspect_connection(app, write=True) as connection:
+                assert audit_chain.seal(connection, margin_seconds=0, batch_size=10) == 1
+                assert audit_chain.verify(connection).unsealed == 1
+            writer.rollback()
+        with inspect_connection(app, write=True) as connection:
+            assert audit_chain.seal(connection, margin_seconds=0, batch_size=10) == 1
 
     def test_one_retention_run_at_a_time(self, app, monkeypatch, postgresql_only):
         runs = []

@@ -99,15 +99,42 @@ def seal(connection: Connection, margin_seconds: int, batch_size: int) -> int:
         return _seal(connection, database_now(connection), margin_seconds, batch_size)
 
 
+# Transactions of this database that have written and are still open: an event one of them added
+# may hold a lower sequence number than events already committed, so the cut-off stays before them.
+OPEN_WRITERS = text("SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL")
+
+
+def _cutoff(connection: Connection, now: datetime, margin_seconds: int) -> datetime:
+    cutoff = now - timedelta(seconds=margin_seconds)
+    if connection.dialect.name == "postgresql":
+        oldest = connection.execute(OPEN_WRITERS).scalar()
+        cutoff = min(cutoff, oldest) if oldest is not None else cutoff
+    return cutoff
+
+
+def _ready(connection: Connection, after: int, cutoff: datetime, batch_size: int) -> list[int]:
+    """The events after `after` up to the first one younger than the cut-off: never one beyond it."""
+    rows = connection.execute(select(EVENTS.c.seq, EVENTS.c.occurred_at).where(EVENTS.c.seq > after)
+                              .order_by(EVENTS.c.seq).limit(batch_size)).all()
+    ready = []
+    for seq, occurred_at in rows:
+        if occurred_at >= cutoff:
+            break
+        ready.append(seq)
+    return ready
+
+
 def _seal(connection: Connection, now: datetime, margin_seconds: int, batch_size: int) -> int:
-    written, cutoff = 0, now - timedelta(seconds=margin_seconds)
+    written, cutoff = 0, _cutoff(connection, now, margin_seconds)
     while True:
         after, prev = chain_end(connection)
-        ready = connection.execute(select(EVENTS.c.seq).where(EVENTS.c.seq > after, EVENTS.c.occurred_at < cutoff)
-                                   .order_by(EVENTS.c.seq).limit(batch_size)).scalars().all()
+        ready = _ready(connection, after, cutoff, batch_size)
         if not ready:
             return written
         leaves = audit_leaves.leaves(connection, after, ready[-1])
+        if len(leaves) != len(ready):  # an event in the span committed meanwhile: seal it on the next run
+            return written
         root = merkle_root(leaves)
         connection.execute(SEALS.insert().values(
             first_event_seq=ready[0], last_event_seq=ready[-1], event_count=len(leaves), merkle_root=root,
