@@ -6,9 +6,6 @@ exactly one audit event of its creation, and the sealed audit log must verify.
 PostgreSQL only: it is the production database (skipped without it, required with CI=true).
 """
 
-import os
-import secrets
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -19,13 +16,10 @@ import httpx
 import psycopg
 import pytest
 
-from bench.server import BIN, Server, free_port
-from tests.conftest import (
-    BACKENDS,
-    _create_pg_database,
-    _drop_pg_database,
-    _signing_key,
-)
+from bench.server import Server
+from tests.conftest import BACKENDS, _create_pg_database, _drop_pg_database
+from tests.deployments import audit_intact, prepare, registry_env, token
+from tests.deployments import server as deployed_server
 from tests.factories import signal_body
 
 pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="needs PostgreSQL (required with CI=true)")
@@ -34,7 +28,6 @@ SIGNALS = 1000
 CLIENTS = 12
 KILL_AFTER = SIGNALS // 2  # acknowledged signals before the SIGKILL
 REPORTERS = ["teacher", "youthworker", "police"]
-PASSWORD = "crash-test-password"
 
 
 @dataclass
@@ -48,25 +41,14 @@ class Outcomes:
 @pytest.fixture
 def deployment(tmp_path) -> Iterator[tuple[Server, dict[str, str], str]]:
     database = _create_pg_database()
-    env = {"DATABASE_URL": database.url, "OWNER_DATABASE_URL": database.owner_url,
-           "DATABASE_APP_ROLE": database.app_role, "DEMO_MODE": "true", "DEMO_PASSWORD": PASSWORD, "DATA_DIR": str(tmp_path),
-           "JWT_PRIVATE_KEY_FILE": _signing_key(tmp_path), "PERSON_MATCH_KEY": secrets.token_hex(32),
-           "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "64", "AUDIT_SEAL_MARGIN_SECONDS": "0"}
-    for command in (["migrate"], ["seed-demo"]):
-        subprocess.run([str(BIN / "casusregister"), *command], env={**os.environ, **env}, check=True, capture_output=True)
-    server = Server([str(BIN / "casusregister"), "serve", "--port", str(port := free_port()), "--workers", "2"],
-                    env, tmp_path / "server.log", port)
+    env = registry_env(database, tmp_path)
+    prepare(env)
+    server = deployed_server(env, tmp_path / "server.log")
     try:
         yield server, env, database.owner_url.replace("postgresql+psycopg://", "postgresql://")
     finally:
         server.stop()
         _drop_pg_database(database.name)
-
-
-def _token(server: Server, username: str) -> str:
-    response = httpx.post(f"{server.url}/api/v1/auth/token",
-                          data={"grant_type": "password", "username": username, "password": PASSWORD})
-    return response.raise_for_status().json()["access_token"]
 
 
 def _body(i: int) -> dict:
@@ -125,7 +107,7 @@ def _database_state(dsn: str) -> tuple[dict[str, str], dict[str, int], dict[str,
 def test_sigkill_during_concurrent_intake_loses_and_duplicates_nothing(deployment):
     server, env, dsn = deployment
     server.start()
-    tokens = [_token(server, username) for username in REPORTERS]
+    tokens = [token(server.url, username) for username in REPORTERS]
     outcomes = Outcomes()
     killer = threading.Thread(target=_kill_midway, args=(server, outcomes, time.monotonic() + 60))
     killer.start()
@@ -155,6 +137,4 @@ def test_sigkill_during_concurrent_intake_loses_and_duplicates_nothing(deploymen
         assert records[key] == response.json()["id"] and signals[records[key]] == 1
     assert created == dict.fromkeys(signals, 1), "exactly one creation event per signal"
 
-    verified = subprocess.run([str(BIN / "casusregister"), "audit", "verify", "--seal"], env={**os.environ, **env},
-                              capture_output=True, text=True)
-    assert verified.returncode == 0 and "the audit log is intact" in verified.stdout, verified.stdout + verified.stderr
+    audit_intact(env)
