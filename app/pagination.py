@@ -3,6 +3,7 @@
 import base64
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
@@ -61,9 +62,20 @@ def page_params(request: Request,
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-def keyset(query, page: PageParams, at_column, id_column):
-    """Newest first, starting after the cursor; one row more than the page tells whether more follow."""
+def keyset(query, page: PageParams, at_column, id_column, newest_first: bool = True):
+    """Newest first (or oldest first), starting after the cursor; one row more than the page tells whether
+    more follow (see `split`)."""
     if page.after is not None:
         at, last_id = page.after
-        query = query.where(or_(at_column < at, and_(at_column == at, id_column < last_id)))
-    return query.order_by(at_column.desc(), id_column.desc()).limit(page.size + 1)
+        if newest_first:
+            query = query.where(or_(at_column < at, and_(at_column == at, id_column < last_id)))
+        else:
+            query = query.where(or_(at_column > at, and_(at_column == at, id_column > last_id)))
+    if newest_first:
+        return query.order_by(at_column.desc(), id_column.desc()).limit(page.size + 1)
+    return query.order_by(at_column.asc(), id_column.asc()).limit(page.size + 1)
+
+
+def split(rows: Sequence[T], page: PageParams) -> tuple[list[T], bool]:
+    """The rows of a `keyset` query: the page's own, and whether more follow."""
+    return list(rows[: page.size]), len(rows) > page.size

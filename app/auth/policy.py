@@ -33,7 +33,7 @@ from app.config import Settings
 from app.errors import ApiError, not_found
 from app.models.audit import Operation
 from app.models.base import utcnow
-from app.pagination import PageParams, keyset
+from app.pagination import PageParams, keyset, split
 
 
 @dataclass(frozen=True)
@@ -190,21 +190,29 @@ class Policy:
     def page(self, auditor: Auditor, page: PageParams, *conditions, detail: dict | None = None,
              refusal: str = "Your role gives no access to these records.") -> tuple[list[Found], bool]:
         """One page of the visible rows, newest first, and whether more follow; audited as one list."""
-        viewer = Viewer.of(auditor)
-        scoped = self.scoped(viewer)
-        if scoped is None:
+        if not self.rules_for(auditor.principal):
             auditor.denied(Operation.list, self.resource, None, [], self.activity, detail)
             raise forbidden(refusal)
-        query, rules = scoped
-        with self.context():
-            rows = auditor.session.execute(keyset(query.where(*conditions), page, *self.order)).all()
-        found = [self._found(row, rules) for row in rows[: page.size]]
+        found, more = self.find_page(auditor.session, Viewer.of(auditor), page, *conditions)
         if found:
             self.allow(auditor, Operation.list, None, found, detail)
         else:
             auditor.allowed(Operation.list, self.resource, None, [], self.activity,
                             {"count": 0, "ids": []} | (detail or {}))
-        return found, len(rows) > page.size
+        return found, more
+
+    def find_page(self, session: Session, viewer: Viewer, page: PageParams, *conditions,
+                  newest_first: bool = True) -> tuple[list[Found], bool]:
+        """One page of the visible rows that meet `conditions` (in `order`), and whether more follow; not
+        audited: the caller audits what it shows."""
+        scoped = self.scoped(viewer)
+        if scoped is None:
+            return [], False
+        query, rules = scoped
+        with self.context():
+            rows = session.execute(keyset(query.where(*conditions), page, *self.order, newest_first)).all()
+        found, more = split(rows, page)
+        return [self._found(row, rules) for row in found], more
 
     def save(self, session: Session, id: Any, version: int, values: dict[str, Any], stale: str) -> None:
         """The change, only if the row is still at `version`: If-Match is compared in the statement that
