@@ -6,7 +6,8 @@ API = "/api/v1"
 
 
 def organisation_id(client, headers, code: str) -> str:
-    return next(o["id"] for o in client.get(f"{API}/organisations", headers=headers).json() if o["code"] == code)
+    directory = client.get(f"{API}/organisations", params={"pageSize": 100}, headers=headers).json()["items"]
+    return next(o["id"] for o in directory if o["code"] == code)
 
 
 def new_case(client, auth, **signal_overrides) -> dict:

@@ -37,7 +37,7 @@ def test_what_is_agreed_is_validated(client, auth, app):
     assert created.status_code == 201
     body = created.json()
     assert (body["status"], body["overdue"], body["case_number"]) == ("open", False, case["number"])
-    history = client.get(f"{API}/cases/{case['id']}/history", headers=auth("coordinator")).json()
+    history = client.get(f"{API}/cases/{case['id']}/history", headers=auth("coordinator")).json()["items"]
     assert history[-1]["change"] == "action_agreed"
 
 
@@ -62,7 +62,7 @@ def test_the_owner_and_the_coordinator_report_on_an_action(client, auth):
     cancelled = client.patch(f"{API}/actions/{second}", json={"status": "cancelled", "result_note": "Niet meer nodig."},
                              headers=with_etag(client, auth("coordinator"), f"{API}/actions/{second}"))
     assert cancelled.json()["status"] == "cancelled"
-    listed = client.get(f"{API}/cases/{case['id']}/actions", headers=auth("care")).json()
+    listed = client.get(f"{API}/cases/{case['id']}/actions", headers=auth("care")).json()["items"]
     assert [(a["id"], a["status"]) for a in listed] == [(first, "done"), (second, "cancelled")]
 
 
@@ -112,7 +112,7 @@ def test_a_retry_with_the_same_idempotency_key_agrees_the_action_once(client, au
     again = client.post(f"{API}/cases/{case['id']}/actions", headers=headers, json=body)
     assert (first.status_code, again.status_code, again.headers.get("idempotent-replayed")) == (201, 201, "true")
     assert again.json() == first.json()
-    assert [a["id"] for a in client.get(f"{API}/cases/{case['id']}/actions", headers=auth("coordinator")).json()] == [
+    assert [a["id"] for a in client.get(f"{API}/cases/{case['id']}/actions", headers=auth("coordinator")).json()["items"]] == [
         first.json()["id"]]
     assert len(messages(app, subscription_id=subscription)) == 1, "notified once"
     other = client.post(f"{API}/cases/{case['id']}/actions", headers=headers, json=body | {"description": "Anders"})

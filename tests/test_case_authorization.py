@@ -109,7 +109,7 @@ def build(client, auth, caller: str, relation: str, endpoint: str) -> dict:
     signal = submit(client, auth("teacher"))["id"]
     ok(client.post(f"{API}/signals/{signal}/triage", json={"outcome": "new_case"}, headers=coordinator))
     case = ok(client.get(f"{API}/signals/{signal}", headers=coordinator))["case_id"]
-    orgs = {o["code"]: o["id"] for o in ok(client.get(f"{API}/organisations", headers=coordinator))}
+    orgs = {o["code"]: o["id"] for o in ok(client.get(f"{API}/organisations", headers=coordinator))["items"]}
     members = f"{API}/cases/{case}/members"
     ok(client.post(members, json={"organisation_id": orgs["POL"]}, headers=coordinator), 201)
     ctx = {"case": case, "real_case": case, "orgs": orgs, "police_org": orgs["POL"], "ea": None, "triage_signal": signal}
@@ -167,17 +167,17 @@ def body_checks(endpoint: str, body, ctx: dict, caller: str, relation: str, expe
         check_case(body, "full")
         assert body["id"] != ctx["real_case"]
     elif endpoint == "hist":
-        assert "created" in [h["change"] for h in body]
-        named = {h["details"]["item_id"] for h in body if "item_id" in h["details"]}
+        assert "created" in [h["change"] for h in body["items"]] and body["next_cursor"] is None
+        named = {h["details"]["item_id"] for h in body["items"] if "item_id" in h["details"]}
         seen = {i for i, label in labels.items() if label in expected["items"]}
         return [(named <= seen, f"history names items {named - seen} the caller may not see")]
     elif endpoint == "mems":
-        assert {m["organisation_id"] for m in body} == {ctx["orgs"]["UTR"], ctx["orgs"]["POL"]} | (
+        assert {m["organisation_id"] for m in body["items"]} == {ctx["orgs"]["UTR"], ctx["orgs"]["POL"]} | (
             {ctx["orgs"][ORG_OF[caller]]} if relation == "member" else set())
     elif endpoint == "addm":
         assert body["organisation_id"] == ctx["orgs"]["OM"]
     elif endpoint == "items":
-        assert {labels[i["id"]] for i in body} == expected["items"]
+        assert {labels[i["id"]] for i in body["items"]} == expected["items"]
     elif endpoint == "addi":
         assert body["contributor_organisation_id"] == ctx["orgs"][ORG_OF[caller]]
     elif endpoint == "corr":

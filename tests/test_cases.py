@@ -37,7 +37,7 @@ class TestTriage:
         response = client.post(f"{API}/signals/{second['id']}/triage",
                                json={"outcome": "link_to_case", "case_id": case["id"]}, headers=auth("coordinator"))
         assert response.status_code == 200 and response.json()["case_id"] == case["id"]
-        history = client.get(f"{CASES}/{case['id']}/history", headers=auth("coordinator")).json()
+        history = client.get(f"{CASES}/{case['id']}/history", headers=auth("coordinator")).json()["items"]
         assert [h["change"] for h in history] == ["created", "signal_linked", "signal_linked"]
 
     def test_link_to_case_of_other_person_is_409(self, client, auth):
@@ -87,7 +87,7 @@ class TestLifecycle:
         reopened = patch(client, auth, case["id"], {"status": "investigation", "reason": "Nieuw signaal ontvangen."})
         assert reopened.status_code == 200
         changes = [h["details"].get("status") for h in client.get(f"{CASES}/{case['id']}/history",
-                                                                   headers=auth("coordinator")).json()]
+                                                                   headers=auth("coordinator")).json()["items"]]
         assert ["closed", "investigation"] in changes
 
     @pytest.mark.parametrize("target", ["approach", "monitoring"])
@@ -142,14 +142,14 @@ class TestMembers:
         assert client.post(url, json={"organisation_id": arnhem}, headers=headers).status_code == 400
         utrecht = organisation_id(client, headers, "UTR")
         assert client.delete(f"{url}/{utrecht}", headers=headers).status_code == 409
-        assert {m["name"] for m in client.get(url, headers=auth("police")).json()} == {
+        assert {m["name"] for m in client.get(url, headers=auth("police")).json()["items"]} == {
             "Gemeente Utrecht", "Politie Midden-Nederland"}
         assert client.post(url, json={"organisation_id": police}, headers=auth("police")).status_code == 403
 
 
 def test_organisation_directory_for_any_signed_in_caller(client, auth):
     assert client.get(f"{API}/organisations").status_code == 401
-    names = {o["name"] for o in client.get(f"{API}/organisations", headers=auth("teacher")).json()}
+    names = {o["name"] for o in client.get(f"{API}/organisations", headers=auth("teacher")).json()["items"]}
     assert {"Gemeente Utrecht", "Politie Midden-Nederland", "Gemeente Arnhem"} <= names
 
 

@@ -21,4 +21,4 @@ def test_a_closed_case_gets_no_new_actions(client, auth, app):
     for who in ("coordinator", "chair"):
         response = client.post(f"{url}/actions", json=body, headers=auth(who))
         assert response.status_code == 409 and response.json()["type"].endswith("/case-closed"), (who, response.text)
-    assert client.get(f"{url}/actions", headers=auth("coordinator")).json() == []
+    assert client.get(f"{url}/actions", headers=auth("coordinator")).json()["items"] == []

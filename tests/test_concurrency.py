@@ -51,7 +51,7 @@ def test_twenty_case_updates_with_one_etag(client, auth, server):
     after = client.get(path, headers=auth("coordinator"))
     assert after.json()["next_review_date"] == bodies[winner]["next_review_date"]
     assert after.headers["etag"] != headers["If-Match"]
-    history = client.get(f"{path}/history", headers=auth("coordinator")).json()
+    history = client.get(f"{path}/history", headers=auth("coordinator")).json()["items"]
     assert [h["change"] for h in history].count("updated") == 1
 
 

@@ -98,7 +98,7 @@ def test_history_hides_items_not_shared_with_the_caller(client, auth):
                 json={"kind": "police", "text": "Alleen politie.", "source": "BVH", "date": "2026-11-01"})
 
     def changes(user: str) -> list[str]:
-        return [h["change"] for h in client.get(f"{API}/cases/{case_id}/history", headers=auth(user)).json()]
+        return [h["change"] for h in client.get(f"{API}/cases/{case_id}/history", headers=auth(user)).json()["items"]]
 
     assert "item_added" in changes("coordinator") and "item_added" in changes("police")
     assert "item_added" not in changes("care")

@@ -25,9 +25,9 @@ def test_default_sharing_is_municipality_and_contributor_only(client, auth):
     assert created.status_code == 201
     utrecht, police = (organisation_id(client, auth("police"), c) for c in ("UTR", "POL"))
     assert set(created.json()["shared_with"]) == {utrecht, police}
-    assert client.get(items_url(case), headers=auth("care")).json() == []
-    assert [i["id"] for i in client.get(items_url(case), headers=auth("coordinator")).json()] == [created.json()["id"]]
-    assert len(client.get(items_url(case), headers=auth("police")).json()) == 1
+    assert client.get(items_url(case), headers=auth("care")).json()["items"] == []
+    assert [i["id"] for i in client.get(items_url(case), headers=auth("coordinator")).json()["items"]] == [created.json()["id"]]
+    assert len(client.get(items_url(case), headers=auth("police")).json()["items"]) == 1
 
 
 def test_shared_item_is_visible_to_that_member_only(client, auth):
@@ -35,8 +35,8 @@ def test_shared_item_is_visible_to_that_member_only(client, auth):
     ggz = organisation_id(client, auth("care"), "GGZ")
     client.post(items_url(case), json=item_body(kind="care", text="Behandeling gestart.", shared_with=[ggz]),
                 headers=auth("coordinator"))
-    assert len(client.get(items_url(case), headers=auth("care")).json()) == 1
-    assert client.get(items_url(case), headers=auth("police")).json() == []
+    assert len(client.get(items_url(case), headers=auth("care")).json()["items"]) == 1
+    assert client.get(items_url(case), headers=auth("police")).json()["items"] == []
 
 
 def test_sharing_outside_the_case_is_400_and_stores_nothing(client, auth):
@@ -44,7 +44,7 @@ def test_sharing_outside_the_case_is_400_and_stores_nothing(client, auth):
     arnhem = organisation_id(client, auth("police"), "ARN")
     response = client.post(items_url(case), json=item_body(shared_with=[arnhem]), headers=auth("police"))
     assert response.status_code == 400 and response.json()["errors"][0]["name"] == "shared_with"
-    assert client.get(items_url(case), headers=auth("coordinator")).json() == []
+    assert client.get(items_url(case), headers=auth("coordinator")).json()["items"] == []
 
 
 def test_correction_keeps_earlier_version_for_the_same_parties(client, auth):
@@ -56,9 +56,9 @@ def test_correction_keeps_earlier_version_for_the_same_parties(client, auth):
     assert corrected.status_code == 201
     current = corrected.json()
     assert current["version"] == 2 and current["previous_versions"][0]["text"] == item["text"]
-    listed = client.get(items_url(case), headers=auth("coordinator")).json()
+    listed = client.get(items_url(case), headers=auth("coordinator")).json()["items"]
     assert len(listed) == 1 and listed[0]["version"] == 2 and len(listed[0]["previous_versions"]) == 1
-    assert client.get(items_url(case), headers=auth("care")).json() == []
+    assert client.get(items_url(case), headers=auth("care")).json()["items"] == []
     assert client.post(url, json=body, headers=auth("coordinator")).status_code == 403
     assert client.post(url, json=body, headers=auth("care")).status_code == 404
 

@@ -104,6 +104,8 @@ def body_checks(endpoint: str, body, ctx: dict, caller: str, expected: dict) -> 
         assert views[ctx["item"]] == expected["agenda"]
     elif endpoint == "mine":
         assert [a["id"] for a in body["items"]] == ([ctx["action"]] if caller == "police" else [])
+    elif endpoint == "aclst":
+        assert ([a["id"] for a in body["items"]], body["next_cursor"]) == ([ctx["action"]], None)
     elif endpoint == "acpat":
         assert (body["id"], body["status"]) == (ctx["action"], "done")
     elif endpoint == "acread":

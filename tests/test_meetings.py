@@ -64,7 +64,7 @@ def test_a_whole_week(client, auth, app):
     set_status(client, auth, week1["id"], "closed")
     piet_case = client.get(f"{API}/cases/{piet['id']}", headers=auth("coordinator")).json()
     assert (piet_case["status"], piet_case["closure_reason"]) == ("closed", "Zorgen zijn weggenomen.")
-    history = client.get(f"{API}/cases/{piet['id']}/history", headers=auth("coordinator")).json()
+    history = client.get(f"{API}/cases/{piet['id']}/history", headers=auth("coordinator")).json()["items"]
     assert history[-1]["details"]["status"] == ["intake", "closed"]
     late = client.patch(f"{API}/meetings/{week1['id']}/agenda/items/{items[jan['number']]['id']}",
                         json={"minutes": "Achteraf anders."},

@@ -53,7 +53,7 @@ class TestCreate:
     def test_the_case_history_records_the_referral(self, client, auth):
         case = case_with_items(client, auth)
         referral = refer(client, auth, case, "GGZ")
-        history = ok(client.get(f"{API}/cases/{case['id']}/history", headers=auth("coordinator")))
+        history = ok(client.get(f"{API}/cases/{case['id']}/history", headers=auth("coordinator")))["items"]
         assert {"referral_id": referral["id"], "recipient_organisation_id": referral["recipient_organisation_id"],
                 "kind": "referral"} in [h["details"] for h in history if h["change"] == "referral_sent"]
 
@@ -197,7 +197,7 @@ class TestLifecycle:
         case = case_with_items(client, auth)
         referral = refer(client, auth, case, "GGZ")
         ok(client.post(f"{API}/referrals/{referral['id']}/accept", json={"note": "Ja."}, headers=auth("care")))
-        history = ok(client.get(f"{API}/cases/{case['id']}/history", headers=auth("coordinator")))
+        history = ok(client.get(f"{API}/cases/{case['id']}/history", headers=auth("coordinator")))["items"]
         assert [h["change"] for h in history if h["change"].startswith("referral")] == [
             "referral_sent", "referral_accepted"]
 
@@ -218,7 +218,7 @@ class TestRequestForAssessment:
         assert done["status"] == "completed" and done["items"] == []
         assert client.get(f"{API}/referrals/{referral['id']}", headers=expert).status_code == 404
         coordinator = auth("coordinator")
-        items = ok(client.get(f"{API}/cases/{case['id']}/items", headers=coordinator))
+        items = ok(client.get(f"{API}/cases/{case['id']}/items", headers=coordinator))["items"]
         [assessment] = [i for i in items if i["kind"] == "assessment"]
         assert assessment["text"] == "Laag risico; blijf volgen."
         landed = ok(client.get(f"{API}/referrals/{referral['id']}", headers=coordinator))["assessment_item_id"]

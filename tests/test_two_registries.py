@@ -137,7 +137,7 @@ def _refer_to_arnhem(a: Registry, traceparent: str | None = None) -> tuple[dict,
     base = {"kind": "municipality", "source": "Huisbezoek", "date": "2025-02-01"}
     shared = ok(httpx.post(items, json=base | {"text": "Verhuist per maart naar Arnhem."}, headers=coordinator), 201)
     ok(httpx.post(items, json=base | {"text": "Interne afweging, blijft hier."}, headers=coordinator), 201)
-    arnhem_id = next(o["id"] for o in ok(httpx.get(f"{a.url}{API}/organisations", headers=coordinator))
+    arnhem_id = next(o["id"] for o in ok(httpx.get(f"{a.url}{API}/organisations", headers=coordinator))["items"]
                      if o["code"] == "ARN")
     body = {"recipient_organisation_id": arnhem_id, "purpose": "Overdracht van de persoonsgerichte aanpak.",
             "legal_basis": "public_task", "shared_fields": ["name", "date_of_birth"],

@@ -26,6 +26,10 @@ class ActionPage(Page[ActionView]):
     """One page of actions, newest first."""
 
 
+class CaseActionPage(Page[ActionView]):
+    """One page of a case's actions, oldest first."""
+
+
 @router.post("/cases/{id}/actions", status_code=201, response_model=ActionView, summary="Agree an action for a case",
              responses={409: {"description": "The case is closed, or the Idempotency-Key was used with another body"}})
 def create_action(access: ActionCase, data: ActionCreate, session: SessionDep, auditor: AuditorDep,
@@ -37,9 +41,11 @@ def create_action(access: ActionCase, data: ActionCreate, session: SessionDep, a
     return actions.present(action, access.case)
 
 
-@router.get("/cases/{id}/actions", response_model=list[ActionView], summary="The actions of a case")
-def list_case_actions(access: ReadableCase, auditor: AuditorDep):
-    return [actions.present(a, access.case) for a in case_actions(auditor, access)]
+@router.get("/cases/{id}/actions", response_model=CaseActionPage, summary="The actions of a case")
+def list_case_actions(access: ReadableCase, auditor: AuditorDep, page: PageDep):
+    rows, more = case_actions(auditor, access, page)
+    cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+    return CaseActionPage(items=[actions.present(a, access.case) for a in rows], next_cursor=cursor)
 
 
 @router.get("/actions", response_model=ActionPage, summary="The actions your organisation owns")

@@ -14,6 +14,7 @@ from app.auth.policies.cases import (
     case_members,
     emergency_target,
     list_cases,
+    member_page,
 )
 from app.auth.policies.items import visible_item_ids
 from app.auth.policies.persons import person_for_new_case
@@ -37,6 +38,14 @@ router = APIRouter(prefix="/cases", tags=["cases"])
 
 class CasePage(Page[CaseView]):
     """One page of cases, newest first."""
+
+
+class HistoryPage(Page[HistoryEntry]):
+    """One page of a case's changes, oldest first."""
+
+
+class MemberPage(Page[Member]):
+    """One page of the organisations taking part in a case, in the order they joined."""
 
 
 @router.post("", status_code=201, response_model=CaseView, summary="Open a case for a person")
@@ -73,16 +82,20 @@ def update_case(access: ManagedCase, data: CaseUpdate, session: SessionDep, audi
     return cases.present(access)
 
 
-@router.get("/{id}/history", response_model=list[HistoryEntry], summary="Who changed what, and when")
-def read_history(access: ReadableCase, session: SessionDep, auditor: AuditorDep):
-    entries = case_history(session, access, None if access.managed else visible_item_ids(auditor, access))
-    return [HistoryEntry.model_validate(h, from_attributes=True) for h in entries]
+@router.get("/{id}/history", response_model=HistoryPage, summary="Who changed what, and when")
+def read_history(access: ReadableCase, session: SessionDep, auditor: AuditorDep, page: PageDep):
+    entries, more = case_history(session, access, None if access.managed else visible_item_ids(auditor, access), page)
+    cursor = encode_cursor(entries[-1].at, entries[-1].id) if more else None
+    return HistoryPage(items=[HistoryEntry.model_validate(h, from_attributes=True) for h in entries],
+                       next_cursor=cursor)
 
 
-@router.get("/{id}/members", response_model=list[Member], summary="Organisations taking part")
-def list_members(access: ReadableCase, session: SessionDep):
-    return [Member(organisation_id=o.id, name=o.name, kind=o.kind, added_at=m.added_at)
-            for m, o in case_members(session, access.case.id)]
+@router.get("/{id}/members", response_model=MemberPage, summary="Organisations taking part")
+def list_members(access: ReadableCase, session: SessionDep, page: PageDep):
+    rows, more = member_page(session, access.case.id, page)
+    cursor = encode_cursor(rows[-1][0].added_at, rows[-1][0].organisation_id) if more else None
+    return MemberPage(items=[Member(organisation_id=o.id, name=o.name, kind=o.kind, added_at=m.added_at)
+                             for m, o in rows], next_cursor=cursor)
 
 
 @router.post("/{id}/members", status_code=201, response_model=Member, summary="Add a participating organisation",

@@ -15,9 +15,14 @@ from app.auth.policies.items import (
 from app.db import SessionDep
 from app.models import InformationItem
 from app.models.item import ItemCorrection, ItemCreate, ItemVersion, ItemView
+from app.pagination import Page, PageDep, encode_cursor
 from app.services import items
 
 router = APIRouter(prefix="/cases/{id}/items", tags=["information items"])
+
+
+class ItemPage(Page[ItemView]):
+    """One page of a case's information items (their current versions), oldest first."""
 
 
 def _view(item: InformationItem, shared_with: list[uuid.UUID], earlier: list[InformationItem]) -> ItemView:
@@ -28,10 +33,12 @@ def _view(item: InformationItem, shared_with: list[uuid.UUID], earlier: list[Inf
                     created_at=item.created_at)
 
 
-@router.get("", response_model=list[ItemView], summary="Information items shared with your organisation")
-def list_case_items(access: ReadableCase, auditor: AuditorDep):
-    current, earlier, shares = list_items(auditor, access)
-    return [_view(i, shares.get(i.item_id, []), earlier.get(i.item_id, [])) for i in current]
+@router.get("", response_model=ItemPage, summary="Information items shared with your organisation")
+def list_case_items(access: ReadableCase, auditor: AuditorDep, page: PageDep):
+    current, earlier, shares, more = list_items(auditor, access, page)
+    cursor = encode_cursor(current[-1].created_at, current[-1].id) if more else None
+    return ItemPage(items=[_view(i, shares.get(i.item_id, []), earlier.get(i.item_id, [])) for i in current],
+                    next_cursor=cursor)
 
 
 @router.post("", status_code=201, response_model=ItemView, summary="Bring information into the case")

@@ -28,7 +28,7 @@ from app.errors import ApiError
 from app.models import Action, Case, Person, Role, Scope
 from app.models.audit import Operation
 from app.models.case import CaseStatus
-from app.pagination import PageParams
+from app.pagination import PageParams, keyset, split
 
 CHANGE = {"owner", "coordinator"}
 
@@ -116,15 +116,16 @@ def action_case(id: Annotated[uuid.UUID, Path(description="Case id")], auditor: 
 ActionCase = Annotated[CaseAccess, Depends(action_case)]
 
 
-def case_actions(auditor: Auditor, access: CaseAccess) -> list[Action]:
-    """The actions of a case the caller was admitted to."""
+def case_actions(auditor: Auditor, access: CaseAccess, page: PageParams) -> tuple[list[Action], bool]:
+    """One page of the actions of a case the caller was admitted to, oldest first, and whether more follow."""
+    query = keyset(select(Action).where(Action.case_id == access.case.id), page, Action.created_at, Action.id,
+                   newest_first=False)
     with POLICY.context():
-        actions = auditor.session.exec(select(Action).where(Action.case_id == access.case.id)
-                                       .order_by(Action.created_at, Action.id)).all()
+        actions, more = split(auditor.session.exec(query).all(), page)
     auditor.allowed(Operation.list, "action", access.case.id, [access.person.pseudonym], ACTIVITY,
                     {"action_ids": [str(a.id) for a in actions]}, emergency=access.emergency,
                     municipality_id=access.case.municipality_id)
-    return list(actions)
+    return actions, more
 
 
 def replayed_action(auditor: Auditor, access: CaseAccess, action_id: uuid.UUID) -> Action:

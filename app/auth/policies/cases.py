@@ -26,7 +26,7 @@ from app.auth.principal import Principal, forbidden
 from app.errors import not_found
 from app.models import AgendaItem, Case, CaseHistory, CaseMember, EmergencyAccess, Meeting, Organisation, Person, Role
 from app.models.audit import Operation
-from app.pagination import PageParams
+from app.pagination import PageParams, keyset, split
 
 CaseViewKind = Literal["full", "partner"]
 ACTIVITY = "case-management"  # the processing activities (app/privacy/processing_activities.json)
@@ -151,23 +151,37 @@ def emergency_target(auditor: Auditor, case_id: uuid.UUID) -> tuple[Case, Person
 ITEM_CHANGES = {"item_added", "item_corrected"}
 
 
-def case_history(session: Session, access: CaseAccess, visible_item_ids: set[str] | None) -> list[CaseHistory]:
-    """The case's changes; entries about information items only where the item is visible to the caller
-    (`visible_item_ids` None: all, for the coordinator)."""
-    query = (select(CaseHistory).where(CaseHistory.case_id == access.case.id)
-             .order_by(CaseHistory.at, CaseHistory.change))
+def case_history(session: Session, access: CaseAccess, visible_item_ids: set[str] | None,
+                 page: PageParams) -> tuple[list[CaseHistory], bool]:
+    """One page of the case's changes, oldest first; entries about information items only where the item
+    is visible to the caller (`visible_item_ids` None: all, for the coordinator)."""
+    query = select(CaseHistory).where(CaseHistory.case_id == access.case.id)
+    if visible_item_ids is not None:
+        query = query.where(or_(CaseHistory.change.not_in(ITEM_CHANGES),
+                                CaseHistory.details["item_id"].as_string().in_(sorted(visible_item_ids))))
     with POLICY.context():
-        entries = session.execute(query).scalars().all()
-    return [e for e in entries if visible_item_ids is None or e.change not in ITEM_CHANGES
-            or e.details.get("item_id") in visible_item_ids]
+        entries = session.execute(keyset(query, page, CaseHistory.at, CaseHistory.id, newest_first=False)).scalars()
+        return split(entries.all(), page)
+
+
+def _members(case_id: uuid.UUID):
+    return (select(CaseMember, Organisation).join(Organisation, Organisation.id == CaseMember.organisation_id)
+            .where(CaseMember.case_id == case_id))
 
 
 def case_members(session: Session, case_id: uuid.UUID) -> list[tuple[CaseMember, Organisation]]:
     """The organisations taking part in a case the caller was admitted to."""
-    query = (select(CaseMember, Organisation).join(Organisation, Organisation.id == CaseMember.organisation_id)
-             .where(CaseMember.case_id == case_id).order_by(CaseMember.added_at))
     with POLICY.context():
-        return [tuple(row) for row in session.execute(query).all()]
+        return [tuple(row) for row in session.execute(_members(case_id).order_by(CaseMember.added_at)).all()]
+
+
+def member_page(session: Session, case_id: uuid.UUID,
+                page: PageParams) -> tuple[list[tuple[CaseMember, Organisation]], bool]:
+    """One page of the organisations taking part in a case the caller was admitted to, in the order they joined."""
+    query = keyset(_members(case_id), page, CaseMember.added_at, CaseMember.organisation_id, newest_first=False)
+    with POLICY.context():
+        rows, more = split(session.execute(query).all(), page)
+    return [tuple(row) for row in rows], more
 
 
 def chaired_case_ids(viewer: Viewer):

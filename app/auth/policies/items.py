@@ -22,6 +22,7 @@ from app.auth.principal import forbidden
 from app.errors import not_found
 from app.models import Case, InformationItem, ItemShare, Person
 from app.models.audit import Operation
+from app.pagination import PageParams
 
 
 def _shared(viewer: Viewer):
@@ -50,19 +51,23 @@ def _versions(auditor: Auditor, access: CaseAccess, *conditions) -> list:
     return sorted(found, key=lambda f: (f.row.InformationItem.created_at, f.row.InformationItem.version))
 
 
-def list_items(auditor: Auditor, access: CaseAccess) -> tuple[list[InformationItem], dict, dict]:
-    """Current versions, their earlier versions and share lists; one audit event for what was shown."""
-    versions = [f.row.InformationItem for f in _versions(auditor, access)]
-    current = [v for v in versions if v.superseded_at is None]
+def list_items(auditor: Auditor, access: CaseAccess,
+               page: PageParams) -> tuple[list[InformationItem], dict, dict, bool]:
+    """One page of current versions, oldest first, with their earlier versions and share lists, and whether
+    more follow; one audit event for what was shown."""
+    viewer = Viewer.of(auditor)
+    found, more = POLICY.find_page(auditor.session, viewer, page, InformationItem.case_id == access.case.id,
+                                   InformationItem.superseded_at.is_(None), newest_first=False)
+    current = [f.row.InformationItem for f in found]
     earlier: dict[uuid.UUID, list[InformationItem]] = {}
-    for version in versions:
-        if version.superseded_at is not None:
-            earlier.setdefault(version.item_id, []).append(version)
+    for version in _versions(auditor, access, InformationItem.item_id.in_([v.item_id for v in current]),
+                             InformationItem.superseded_at.is_not(None)):
+        earlier.setdefault(version.row.InformationItem.item_id, []).append(version.row.InformationItem)
     shares = share_lists(auditor.session, [v.item_id for v in current])
     auditor.allowed(Operation.list, "information_item", access.case.id, [access.person.pseudonym], ACTIVITY,
                     {"item_ids": [str(v.item_id) for v in current]}, emergency=access.emergency,
                     municipality_id=access.case.municipality_id)
-    return current, earlier, shares
+    return current, earlier, shares, more
 
 
 def share_lists(session: Session, item_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
