@@ -287,8 +287,8 @@ def webhooks_deliver(once: Annotated[bool, typer.Option("--once", help="Deliver 
         run = delivery.deliver_due(engine, settings, batch=batch)
         typer.echo(", ".join(f"{count} {outcome}" for outcome, count in run.counts.items()))
         return
-    worker.run_until_stopped(worker.Runner([worker.Job("deliver", interval, lambda: worker.deliver(engine, settings, batch))],
-                                           backoff_max=settings.worker_backoff_max_seconds))
+    job = worker.Job("deliver", interval, lambda: worker.deliver(engine, settings, batch))
+    worker.run_until_stopped(worker.Runner([job], backoff_max=settings.worker_backoff_max_seconds))
     typer.echo("stopped")
 
 

@@ -11,10 +11,9 @@ import logging
 import math
 import time
 
+from fastapi import Request
 from limits import RateLimitItemPerMinute, storage, strategies
 from limits.errors import StorageError
-
-from fastapi import Request
 
 from app.config import Settings
 from app.errors import ApiError

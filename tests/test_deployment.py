@@ -49,7 +49,8 @@ def test_the_settings_it_passes_are_the_registrys_and_valid_outside_demo_mode(mo
         assert not unknown, f"{service} sets what the registry does not read: {unknown}"
         for name in list(variables):
             monkeypatch.delenv(name, raising=False)
-        settings = Settings(_env_file=None, **{k.lower(): v for k, v in variables.items() if k not in UVICORN_VARIABLES})
+        read = {k.lower(): v for k, v in variables.items() if k not in UVICORN_VARIABLES}
+        settings = Settings(_env_file=None, **read)
         assert not settings.demo_mode and settings.redis_url and settings.jwt_keys_dir
 
 

@@ -42,8 +42,8 @@ class Load:
     def saw(self, response: httpx.Response) -> None:
         with self.lock:
             self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
-            if response.status_code == 503 and not (response.headers.get("retry-after", "").isdigit()
-                                                    and response.headers["content-type"].startswith("application/problem+json")):
+            problem = response.headers["content-type"].startswith("application/problem+json")
+            if response.status_code == 503 and not (response.headers.get("retry-after", "").isdigit() and problem):
                 self.bad.append(f"503 without Retry-After or problem: {response.headers}")
             if "Traceback" in response.text or response.status_code not in (201, 503):
                 self.bad.append(f"{response.status_code}: {response.text[:200]}")
@@ -66,12 +66,17 @@ def behind_proxy(tmp_path) -> Iterator[tuple[Server, TcpProxy, dict[str, str]]]:
         _drop_pg_database(database.name)
 
 
+def _body(i: int) -> dict:
+    """The same body for every attempt of a key; 60 persons, so concurrent intakes match, not duplicate."""
+    return signal_body(name=f"Persoon {i % 60}", bsn=None, description=f"Waarneming {i}.",
+                       observed_at="2026-11-20T10:00:00+00:00")
+
+
 def _intake(url: str, tokens: list[str], keys: list[int], load: Load) -> None:
     with httpx.Client(base_url=url, timeout=15.0) as client:
         for i in keys:
             key = f"fault-{i}"
-            body = signal_body(name=f"Persoon {i % 60}", bsn=None, description=f"Waarneming {i}.",
-                               observed_at="2026-11-20T10:00:00+00:00")
+            body = _body(i)
             while True:  # the same request again until it is answered: that is what Retry-After asks
                 try:
                     response = client.post("/api/v1/signals", json=body, headers={
@@ -126,9 +131,8 @@ def test_a_lost_database_answers_503_and_nothing_is_lost_or_doubled(behind_proxy
     with httpx.Client(base_url=server.url) as client:  # a retry of any key now replays its one signal
         for key in ("fault-0", f"fault-{SIGNALS // 2}", f"fault-{SIGNALS - 1}"):
             i = int(key.removeprefix("fault-"))
-            again = client.post("/api/v1/signals", json=signal_body(
-                name=f"Persoon {i % 60}", bsn=None, description=f"Waarneming {i}.", observed_at="2026-11-20T10:00:00+00:00"),
-                headers={"Authorization": f"Bearer {tokens[i % len(tokens)]}", "Idempotency-Key": key})
+            again = client.post("/api/v1/signals", json=_body(i), headers={
+                "Authorization": f"Bearer {tokens[i % len(tokens)]}", "Idempotency-Key": key})
             assert again.headers.get("idempotent-replayed") == "true" and again.json()["id"] == load.signal_of[key]
     _assert_one_signal_per_key(env)
     audit_intact(env)

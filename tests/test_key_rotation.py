@@ -23,7 +23,8 @@ def keys_dir(tmp_path):
 
 def ring(keys_dir, tmp_path) -> KeyRing:
     """A replica's key ring, reading the shared directory."""
-    settings = make_settings(f"sqlite:///{tmp_path}/unused.db", tmp_path, jwt_private_key_file=None, jwt_keys_dir=keys_dir)
+    settings = make_settings(f"sqlite:///{tmp_path}/unused.db", tmp_path, jwt_private_key_file=None,
+                             jwt_keys_dir=keys_dir)
     return KeyRing.from_settings(settings)
 
 

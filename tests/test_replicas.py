@@ -65,7 +65,8 @@ def region(tmp_path) -> Iterator[tuple[list[Server], list[subprocess.Popen], dic
     database = _create_pg_database()
     env = registry_env(database, tmp_path, REDIS_URL=REDIS_URL, RATE_LIMIT_KEY_PREFIX=f"replicas-{uuid.uuid4().hex}",
                        RATE_LIMIT_PRINCIPAL_PER_MINUTE=str(PER_MINUTE), RATE_LIMIT_ADDRESS_PER_MINUTE="0",
-                       WORKER_SEAL_INTERVAL_SECONDS="0.2", WORKER_DELIVERY_INTERVAL_SECONDS="0.2", AUDIT_SEAL_MARGIN_SECONDS="1",
+                       WORKER_SEAL_INTERVAL_SECONDS="0.2", WORKER_DELIVERY_INTERVAL_SECONDS="0.2",
+                       AUDIT_SEAL_MARGIN_SECONDS="1",
                        WEBHOOK_TIMEOUT_SECONDS="2", WEBHOOK_LEASE_SECONDS="10")
     prepare(env)
     replicas = [deployed_server(env, tmp_path / f"replica-{n}.log", workers=1) for n in (1, 2)]

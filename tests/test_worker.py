@@ -23,8 +23,8 @@ from app.models import LoginFailure, OutboxMessage
 from app.models.base import utcnow
 from app.services import outbox
 from tests.db import inspect_connection
-from tests.test_audit_chain import tamper
 from tests.factories import cli_environment, submit
+from tests.test_audit_chain import tamper
 
 DELIVERED: list[uuid.UUID] = []
 outbox.register_deliverer("test.worker", lambda session, message, http_client: DELIVERED.append(message.id))

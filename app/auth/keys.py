@@ -71,7 +71,7 @@ def ensure(directory: Path, algorithm: str) -> None:
 
 def retired(keys: list[StoredKey], token_lifetime: timedelta, now: datetime) -> list[StoredKey]:
     """Keys whose successor signs for longer than a token lives: nothing they signed is valid now."""
-    return [old for old, successor in zip(keys, keys[1:]) if now - successor.created > token_lifetime]
+    return [old for old, successor in zip(keys, keys[1:], strict=False) if now - successor.created > token_lifetime]
 
 
 def rotate(directory: Path, algorithm: str, token_lifetime: timedelta) -> tuple[StoredKey, list[StoredKey]]:

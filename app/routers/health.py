@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+
 from app.db import SessionDep
 from app.monitoring import backlog
 
