@@ -86,17 +86,20 @@ def test_rs256_keys_rotate_too(keys_dir, tmp_path):
     assert replica.verify(token)["sub"] == "u" and replica.jwks()["keys"][0]["kty"] == "RSA"
 
 
-def test_tokens_of_the_previous_key_keep_working_over_http(app, client, auth, keys_dir, tmp_path, monkeypatch):
+def test_tokens_of_the_previous_key_keep_working_over_http(app, client, auth, keys_dir, tmp_path):
     keys.add(keys_dir, "ES256")
-    rotating = KeyRing.from_settings(app.state.settings.model_copy(
+    configured = app.state.keyring
+    app.state.keyring = KeyRing.from_settings(app.state.settings.model_copy(
         update={"jwt_private_key_file": None, "jwt_keys_dir": keys_dir}))
-    monkeypatch.setattr(app.state, "keyring", rotating)
-    before = auth.__class__(app)("coordinator")
-    keys.rotate(keys_dir, "ES256", LIFETIME)
-    after = auth.__class__(app)("coordinator")
-    assert before != after
-    assert client.get(ME, headers=before).status_code == 200 and client.get(ME, headers=after).status_code == 200
-    assert len(client.get("/.well-known/jwks.json").json()["keys"]) == 2
+    try:
+        before = auth.__class__(app)("coordinator")
+        keys.rotate(keys_dir, "ES256", LIFETIME)
+        after = auth.__class__(app)("coordinator")
+        assert before != after
+        assert client.get(ME, headers=before).status_code == 200 and client.get(ME, headers=after).status_code == 200
+        assert len(client.get("/.well-known/jwks.json").json()["keys"]) == 2
+    finally:
+        app.state.keyring = configured  # the State object keeps its attributes apart: no monkeypatch here
 
 
 class TestCommands:
