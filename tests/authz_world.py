@@ -125,7 +125,8 @@ class World:
         self.app, self.client, self.auth = app, client, auth
         matrix_accounts(app)
         self.arnhem = arnhem_coordinator(app, auth)
-        organisations = ok(client.get(f"{API}/organisations", params={"pageSize": 100}, headers=auth("coordinator")))["items"]
+        organisations = ok(client.get(f"{API}/organisations", params={"pageSize": 100},
+                                      headers=auth("coordinator")))["items"]
         self.orgs = {o["code"]: o["id"] for o in organisations}
         self.keys: dict[str, dict[str, str]] = {}
         self.serial = 0

@@ -26,7 +26,8 @@ def test_default_sharing_is_municipality_and_contributor_only(client, auth):
     utrecht, police = (organisation_id(client, auth("police"), c) for c in ("UTR", "POL"))
     assert set(created.json()["shared_with"]) == {utrecht, police}
     assert client.get(items_url(case), headers=auth("care")).json()["items"] == []
-    assert [i["id"] for i in client.get(items_url(case), headers=auth("coordinator")).json()["items"]] == [created.json()["id"]]
+    listed = client.get(items_url(case), headers=auth("coordinator")).json()["items"]
+    assert [i["id"] for i in listed] == [created.json()["id"]]
     assert len(client.get(items_url(case), headers=auth("police")).json()["items"]) == 1
 
 
