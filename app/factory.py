@@ -1,8 +1,7 @@
 """Builds the application; `app.main` holds the instance that uvicorn serves."""
 
 from fastapi import Depends, FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
 from app import API_VERSION
 from app.auth.passwords import hasher
@@ -32,6 +31,7 @@ from app.routers import (
     statistics,
     subscriptions,
 )
+from app.web import routes as web
 
 SECURED = (auth, signals, persons, cases, items, organisations, emergency, audit, statistics, meetings, actions,
            subscriptions, referrals, processing_activities)
@@ -52,9 +52,6 @@ def _document_routes(app: FastAPI) -> None:
     async def openapi_document() -> JSONResponse:
         return JSONResponse(app.openapi(), headers={"Access-Control-Allow-Origin": "*"})
 
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Casusregister API")
 
 
 def _cached_openapi(app: FastAPI) -> dict:
@@ -76,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     _include_api(app)
     _document_routes(app)
+    web.install(app)
     app.openapi = lambda: _cached_openapi(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

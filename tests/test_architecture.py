@@ -9,7 +9,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from app.auth.principal import get_principal
 
 APP = Path(__file__).resolve().parent.parent / "app"
-PUBLIC_ROUTES = {"/health", "/ready", "/.well-known/jwks.json", "/openapi.json", "/docs", "/api/v1/auth/token"}
+PUBLIC_ROUTES = {"/health", "/ready", "/.well-known/jwks.json", "/openapi.json", "/docs", "/redoc", "/api/v1/auth/token",
+                 # the web pages' way in and out, and the redirect to the meetings (which need a session)
+                 "/app", "/app/", "/app/inloggen", "/app/uitloggen"}
 
 
 def _calls(dependant):
