@@ -139,6 +139,10 @@ def test_every_command_is_walked_and_its_events_name_a_registered_activity(tmp_p
         "webhooks deliver": [["webhooks", "deliver", "--once"]],
         "processing-activities load": [["processing-activities", "load", str(changed)]],
         "processing-activities list": [["processing-activities", "list"]],
+        "worker": [],  # runs until stopped: tests/test_worker.py and tests/test_replicas.py run it
+        "status": [["status"]],
+        "keys rotate": [["keys", "rotate"]],
+        "keys list": [["keys", "list"]],
     }
     assert set(runs) == commands(), "a command without a run here: add it to `runs`"
     for args in runs["migrate"] + runs["seed-demo"]:
