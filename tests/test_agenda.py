@@ -72,7 +72,8 @@ def test_a_signal_triaged_after_the_previous_agenda_was_built_reaches_the_next_a
 
 
 def test_the_chair_removes_adds_reorders_and_marks_urgent(client, auth, app):
-    first, second, third = (new_case(client, auth, name=n, bsn=None) for n in ("Een", "Twee", "Drie"))
+    first, second, third = (new_case(client, auth, name=n, bsn=None, urgency=u)
+                            for n, u in (("Een", "normal"), ("Twee", "normal"), ("Drie", "high")))
     meeting = plan(client, auth, app)
     items = build(client, auth, meeting["id"])
     assert len(items) == 3
@@ -87,9 +88,11 @@ def test_the_chair_removes_adds_reorders_and_marks_urgent(client, auth, app):
     assert client.post(url, json={"case_id": first["id"]}, headers=auth("chair")).status_code == 409
     assert client.post(url, json={"case_id": str(uuid.uuid4())}, headers=auth("chair")).status_code == 400
     moved = item(client, auth, meeting["id"], readded.json()["items"][2]["id"], {"position": 1})
-    assert [(i["case_number"], i["position"], i["urgent"], i["kind"]) for i in moved.json()["items"]] == [
-        (first["number"], 1, True, "case_discussion"), (second["number"], 2, False, "new_signal"),
-        (third["number"], 3, False, "new_signal")]
+    # Urgent: marked so by the chair, or a signal new for this meeting has urgency high (or acute).
+    assert [(i["case_number"], i["position"], i["urgent"], i["marked_urgent"], i["kind"])
+            for i in moved.json()["items"]] == [
+        (first["number"], 1, True, True, "case_discussion"), (second["number"], 2, False, False, "new_signal"),
+        (third["number"], 3, True, False, "new_signal")]
 
 
 def test_minutes_and_decisions_while_the_meeting_runs(client, auth, app):

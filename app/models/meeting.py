@@ -9,8 +9,11 @@ from pydantic import AfterValidator, field_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.models.action import ActionStatus
 from app.models.base import UTCDateTime, created_at_field, id_field
 from app.models.case import CasePerson, CaseStatus
+from app.models.organisation import OrganisationKind
+from app.models.signal import SignalCategory, Urgency
 from app.validation import Text
 
 MAX_MINUTES = 10000
@@ -224,6 +227,33 @@ class OpenAction(SQLModel):
     overdue: bool
 
 
+class AgreedAction(SQLModel):
+    """An action agreed at this agenda item, as it stands now."""
+
+    id: uuid.UUID
+    description: str
+    owner_organisation_id: uuid.UUID
+    owner_user_id: uuid.UUID | None
+    due_date: date
+    status: ActionStatus
+    result_note: str | None
+
+
+class AgendaSignal(SQLModel):
+    """What a signal of the case is about: no description, no reporter, only the kind of organisation that reported it."""
+
+    id: uuid.UUID
+    categories: list[SignalCategory]
+    urgency: Urgency
+    district: str | None
+    reporter_organisation_kind: OrganisationKind
+    triaged_at: datetime | None
+    new: bool = Field(description="Triaged into the case since it was last on an earlier meeting's agenda")
+
+
+URGENT_SIGNAL = frozenset({Urgency.high, Urgency.acute})
+
+
 class LastDecision(SQLModel):
     decision: Decision
     meeting_id: uuid.UUID
@@ -235,17 +265,23 @@ class AgendaItemFull(SQLModel):
     id: uuid.UUID
     position: int
     kind: AgendaKind
-    urgent: bool
+    urgent: bool = Field(description=(
+        "Marked urgent by the chair, or a signal new for this meeting (see signals) has urgency high or acute"))
+    marked_urgent: bool = Field(description="Marked urgent by the chair (what PATCH sets as urgent)")
     case_id: uuid.UUID
     case_number: str
     case_status: CaseStatus
     person: CasePerson
     reason: str
+    signals: list[AgendaSignal] | None = Field(description=(
+        "The signals triaged into the case since it was last discussed, newest first, or else its latest signal; "
+        "null for a partner, who does not read signals"))
     open_actions: list[OpenAction]
     last_decision: LastDecision | None
     minutes: str | None
     decision: Decision | None
     closure_reason: str | None
+    agreed_actions: list[AgreedAction] = Field(description="The actions agreed at this item, as they stand now")
     addenda: list[Addendum]
 
 

@@ -23,6 +23,7 @@ from app.models.audit import Operation
 from app.models.base import utcnow
 from app.models.case import CasePerson, CaseStatus, CaseUpdate
 from app.models.meeting import (
+    URGENT_SIGNAL,
     Addendum,
     AddendumCreate,
     Agenda,
@@ -30,6 +31,8 @@ from app.models.meeting import (
     AgendaItemFull,
     AgendaItemRedacted,
     AgendaItemUpdate,
+    AgendaSignal,
+    AgreedAction,
     ClosureProposalCreate,
     Decision,
     LastDecision,
@@ -183,19 +186,33 @@ def apply_decisions(session: Session, auditor: Auditor, meeting: Meeting) -> Non
         session.add(proposal)
 
 
+def _signals(row: AgendaRow, data: AgendaData) -> list[AgendaSignal]:
+    return [AgendaSignal(id=s.signal.id, categories=s.signal.categories, urgency=s.signal.urgency,
+                         district=s.signal.district, reporter_organisation_kind=s.reporter_kind,
+                         triaged_at=s.signal.triaged_at, new=s.new)
+            for s in data.signals.get(row.case.id, [])]
+
+
 def _full_item(row: AgendaRow, data: AgendaData, today: date) -> AgendaItemFull:
+    """An item is urgent when the chair marked it so, or when a signal that put the case on this agenda
+    (triaged since it was last discussed) has urgency high or acute."""
     item, case = row.item, row.case
     last = data.last_decisions.get(case.id)
+    signals = _signals(row, data)
+    urgent = item.urgent or any(s.new and s.urgency in URGENT_SIGNAL for s in signals)
     return AgendaItemFull(
-        id=item.id, position=item.position, kind=item.kind, urgent=item.urgent, case_id=case.id,
-        case_number=case.number, case_status=case.status,
+        id=item.id, position=item.position, kind=item.kind, urgent=urgent, marked_urgent=item.urgent,
+        case_id=case.id, case_number=case.number, case_status=case.status,
         person=CasePerson.model_validate(row.person, from_attributes=True), reason=item.reason,
+        signals=signals if row.signals else None,
         open_actions=[OpenAction(id=a.id, description=a.description, owner_organisation_id=a.owner_organisation_id,
                                  owner_user_id=a.owner_user_id, due_date=a.due_date, overdue=a.due_date < today)
                       for a in data.open_actions.get(case.id, [])],
         last_decision=LastDecision(decision=last[0].decision, meeting_id=last[1].id,
                                    meeting_starts_at=last[1].starts_at) if last else None,
         minutes=item.minutes, decision=item.decision, closure_reason=item.closure_reason,
+        agreed_actions=[AgreedAction.model_validate(a, from_attributes=True)
+                        for a in data.agreed_actions.get(item.id, [])],
         addenda=[Addendum.model_validate(a, from_attributes=True) for a in data.addenda.get(item.id, [])])
 
 

@@ -10,14 +10,17 @@ number and kind. In full (the person, the reason, open actions, the last decisio
 | member | an attending partner whose organisation takes part in the case |
 
 The others see a placeholder. Which is which is decided in SQL, and the read is audited with exactly
-the persons shown. Building an agenda reads the municipality's open cases for those due on it; it is
-for those who run the meeting, and only for meetings starting within AGENDA_HORIZON_DAYS.
+the persons shown. What the case's signals are about (categories, urgency, district, the kind of the
+reporting organisation) only the coordinator and the chair see, who read those signals themselves
+(policies/signals.py); a partner does not. Building an agenda reads the municipality's open cases for
+those due on it; it is for those who run the meeting, and only for meetings starting within
+AGENDA_HORIZON_DAYS.
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import and_, exists, false, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -36,6 +39,7 @@ from app.models import (
     ClosureProposal,
     Meeting,
     MeetingAttendee,
+    Organisation,
     Person,
     Role,
     Signal,
@@ -64,6 +68,7 @@ FULL_RULES = (
          lambda v: AgendaItem.meeting_id.in_(select(Meeting.id).where(*chair_window(v)))),
     Rule("member", "full", lambda p: p.has_role(Role.partner), _attending_member),
 )
+SIGNAL_READERS = ("coordinator", "chair")  # the relationships that read the case's signals too
 POLICY = Policy("agenda", ACTIVITY, FULL_RULES, ROWS, id=AgendaItem.id, order=(AgendaItem.added_at, AgendaItem.id),
                 pseudonyms=lambda row: [row.Person.pseudonym], municipality=lambda row: row.Case.municipality_id)
 
@@ -74,6 +79,14 @@ class AgendaRow:
     case: Case
     person: Person
     full: bool
+    signals: bool = False  # whether the caller reads the case's signals (coordinator, chair)
+
+
+@dataclass(frozen=True)
+class CaseSignal:
+    signal: Signal
+    reporter_kind: str  # the kind of the reporting organisation, not the organisation
+    new: bool  # triaged since the case was last on an earlier meeting's agenda
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,10 @@ class AgendaData:
     open_actions: dict[uuid.UUID, list[Action]]
     last_decisions: dict[uuid.UUID, tuple[AgendaItem, Meeting]]
     addenda: dict[uuid.UUID, list[AgendaAddendum]]
+    # Per case: its signals new for this meeting, newest first, or else its latest one.
+    signals: dict[uuid.UUID, list[CaseSignal]] = field(default_factory=dict)
+    # Per agenda item: the actions agreed at it.
+    agreed_actions: dict[uuid.UUID, list[Action]] = field(default_factory=dict)
 
 
 def _rows(auditor: Auditor, meeting_id: uuid.UUID) -> list[AgendaRow]:
@@ -89,10 +106,14 @@ def _rows(auditor: Auditor, meeting_id: uuid.UUID) -> list[AgendaRow]:
     rules = POLICY.rules_for(auditor.principal)
     viewer = Viewer.of(auditor)
     full = or_(*[rule.where(viewer) for rule in rules]) if rules else None
+    readers = [rule.where(viewer) for rule in rules if rule.name in SIGNAL_READERS]
     query = ROWS.where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position, AgendaItem.added_at)
+    if full is not None:
+        query = query.add_columns(full.label("full"), (or_(*readers) if readers else false()).label("signals"))
     with POLICY.context():
-        rows = auditor.session.execute(query if full is None else query.add_columns(full.label("full"))).all()
-    return [AgendaRow(row.AgendaItem, row.Case, row.Person, full is not None and bool(row.full)) for row in rows]
+        rows = auditor.session.execute(query).all()
+    return [AgendaRow(row.AgendaItem, row.Case, row.Person, full is not None and bool(row.full),
+                      full is not None and bool(row.full) and bool(row.signals)) for row in rows]
 
 
 def _grouped(rows, key) -> dict:
@@ -112,9 +133,26 @@ def _details(session: Session, meeting: Meeting, shown: list[AgendaRow]) -> Agen
         decisions = session.exec(select(AgendaItem, Meeting).join(Meeting, Meeting.id == AgendaItem.meeting_id).where(
             AgendaItem.case_id.in_(case_ids), AgendaItem.decision.is_not(None), AgendaItem.removed_at.is_(None),
             Meeting.starts_at < meeting.starts_at).order_by(Meeting.starts_at)).all()
+        agreed = session.exec(select(Action).where(Action.agenda_item_id.in_([r.item.id for r in shown]))
+                              .order_by(Action.due_date, Action.created_at)).all()
     return AgendaData(shown, _grouped(actions, lambda a: a.case_id),
                       {item.case_id: (item, earlier) for item, earlier in decisions},
-                      _grouped(addenda, lambda a: a.agenda_item_id))
+                      _grouped(addenda, lambda a: a.agenda_item_id), _signals(session, meeting, shown),
+                      _grouped(agreed, lambda a: a.agenda_item_id))
+
+
+def _signals(session: Session, meeting: Meeting, shown: list[AgendaRow]) -> dict[uuid.UUID, list[CaseSignal]]:
+    """Per case shown: the signals new for this meeting (they make the item urgent), or else the latest."""
+    query = (select(Signal, Organisation.kind, ~_discussed_since_triage(meeting))
+             .join(Organisation, Organisation.id == Signal.reporter_organisation_id)
+             .join(Case, Case.id == Signal.case_id)
+             .where(Signal.case_id.in_([r.case.id for r in shown]), Signal.municipality_id == Case.municipality_id,
+                    Signal.status == SignalStatus.linked_to_case, Signal.triaged_at <= meeting.starts_at)
+             .order_by(Signal.triaged_at.desc(), Signal.id))
+    with POLICY.context():
+        found = _grouped([CaseSignal(signal, kind, bool(new)) for signal, kind, new in session.exec(query).all()],
+                         lambda s: s.signal.case_id)
+    return {case_id: [s for s in signals if s.new] or signals[:1] for case_id, signals in found.items()}
 
 
 def read_agenda(auditor: Auditor, access: MeetingAccess) -> AgendaData:
@@ -126,7 +164,7 @@ def read_agenda(auditor: Auditor, access: MeetingAccess) -> AgendaData:
                     {"shown_case_ids": [str(r.case.id) for r in shown],
                      "redacted_item_ids": [str(r.item.id) for r in rows if not r.full]},
                     municipality_id=access.meeting.municipality_id)
-    return AgendaData(rows, data.open_actions, data.last_decisions, data.addenda)
+    return replace(data, rows=rows)
 
 
 def agenda_item(auditor: Auditor, access: MeetingAccess, item_id: uuid.UUID) -> AgendaRow:
