@@ -1,11 +1,12 @@
-"""The agenda: what the build picks up, the chair's edits, minutes rules, and the printable document."""
+"""The agenda: what the build picks up, the chair's edits and minutes rules (the printable document:
+tests/test_agenda_document.py)."""
 
 import uuid
 from datetime import date, timedelta
 
-from tests.case_helpers import API, add_member, new_case
+from tests.case_helpers import API, new_case
 from tests.factories import with_etag
-from tests.meeting_helpers import age_triage, persons_of_event, plan, set_status
+from tests.meeting_helpers import age_triage, plan, set_status
 
 
 def build(client, auth, meeting_id: str, by: str = "chair") -> list[dict]:
@@ -113,45 +114,3 @@ def test_minutes_and_decisions_while_the_meeting_runs(client, auth, app):
     set_status(client, auth, meeting["id"], "closed")
     assert client.patch(url, json={"location": "Elders"}, headers=with_etag(client, auth("chair"), url)).status_code == 409
     assert client.get(f"{API}/cases/{case['id']}", headers=auth("coordinator")).json()["status"] == "intake"
-
-
-def printable(client, auth, app):
-    member = new_case(client, auth, name="Jan de Vries")
-    other = new_case(client, auth, name="Piet <b>Bakker</b>", bsn=None)
-    add_member(client, auth, member["id"], "POL")
-    meeting = plan(client, auth, app, location="Zaal <script>alert(1)</script>")
-    build(client, auth, meeting["id"])
-    client.post(f"{API}/cases/{member['id']}/actions", headers=auth("coordinator"), json={
-        "description": "Huisbezoek & gesprek", "owner_organisation_id": member["municipality_id"],
-        "due_date": date.today().isoformat()})
-    return member, other, meeting
-
-
-def test_the_printable_agenda_is_the_partners_need_to_know_view(client, auth, app):
-    member, other, meeting = printable(client, auth, app)
-    response = client.get(f"{API}/meetings/{meeting['id']}/agenda", headers=auth("police") | {"Accept": "text/html"})
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
-    page = response.text
-    assert page.startswith("<!DOCTYPE html>") and "<h1>Agenda casusoverleg</h1>" in page
-    assert "<h2>Nieuwe signalen</h2>" in page and meeting["starts_at"][:10] in page
-    assert "Politie Midden-Nederland" in page and "GGZ Utrecht" in page
-    assert "Jan de Vries" in page and "Huisbezoek &amp; gesprek" in page
-    assert other["number"] in page and "Piet" not in page and "afgeschermd" in page
-    assert "<script>" not in page and "&lt;script&gt;" in page
-    assert page.index(member["number"]) < page.index(other["number"])
-    assert persons_of_event(app, response.headers["x-request-id"], "agenda") == {member["person"]["pseudonym"]}
-
-
-def test_the_chair_prints_every_item_escaped_and_markdown_too(client, auth, app):
-    member, other, meeting = printable(client, auth, app)
-    url = f"{API}/meetings/{meeting['id']}/agenda"
-    page = client.get(url, headers=auth("chair") | {"Accept": "text/html"}).text
-    assert "Piet &lt;b&gt;Bakker&lt;/b&gt;" in page and "afgeschermd" not in page
-    response = client.get(url, headers=auth("care") | {"Accept": "text/markdown"})
-    assert response.headers["content-type"].startswith("text/markdown")
-    text = response.text
-    assert text.startswith("# Agenda casusoverleg\n") and "## Nieuwe signalen" in text
-    assert "Jan" not in text and "Piet" not in text and text.count("afgeschermd") == 2
-    assert client.get(url, headers=auth("care") | {"Accept": "application/json"}).json()["items"][0]["view"] == "redacted"
-    chair_text = client.get(url, headers=auth("chair") | {"Accept": "text/markdown"}).text
-    assert "Piet \\<b\\>Bakker\\</b\\>" in chair_text and "Huisbezoek & gesprek" in chair_text

@@ -240,7 +240,8 @@ class AgreedAction(SQLModel):
 
 
 class AgendaSignal(SQLModel):
-    """What a signal of the case is about: no description, no reporter, only the kind of organisation that reported it."""
+    """What a signal of the case is about: no description, no reporter, only the kind of organisation that
+    reported it."""
 
     id: uuid.UUID
     categories: list[SignalCategory]

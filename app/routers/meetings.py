@@ -91,20 +91,25 @@ def update_meeting(access: RunMeeting, data: MeetingUpdate, session: SessionDep,
 
 
 @router.get("/meetings/{id}/agenda", response_model=Agenda,
-            summary="The agenda as you may see it (also as text/html or text/markdown, to print)",
+            summary="The agenda as you may see it; of a closed meeting, its minutes (also as text/html or "
+                    "text/markdown, to print)",
             responses={200: {"content": {"text/html": {"schema": {"type": "string"}},
-                                         "text/markdown": {"schema": {"type": "string"}}}}})
+                                         "text/markdown": {"schema": {"type": "string"}}},
+                             "description": "The agenda; as a document (in Dutch) the minutes once the meeting "
+                                            "is closed"}})
 def read_meeting_agenda(access: ReadableMeeting, auditor: AuditorDep, session: SessionDep, request: Request,
                         response: Response):
     document = _agenda(access, auditor, response)
     kind = agenda_document.preferred(request.headers.get("accept", ""))
     if kind is None:
         return document
-    names = agenda_document.organisation_names(session)
+    names = agenda_document.names_for(session, document)
+    author = agenda_document.author_of(session, auditor.principal)
+    headers = {"ETag": response.headers["ETag"]}
     if kind == "html":
-        return HTMLResponse(agenda_document.html(document, names), headers={"ETag": response.headers["ETag"]})
-    return Response(agenda_document.markdown(document, names), media_type="text/markdown; charset=utf-8",
-                    headers={"ETag": response.headers["ETag"]})
+        return HTMLResponse(agenda_document.html(document, names, author), headers=headers)
+    return Response(agenda_document.markdown(document, names, author), media_type="text/markdown; charset=utf-8",
+                    headers=headers)
 
 
 @router.post("/meetings/{id}/agenda/build", response_model=Agenda, responses=STALE | BUILT,
