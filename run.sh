@@ -28,6 +28,14 @@ ensure_spectral() {
   fi
 }
 
+ensure_chromium() {
+  # The browser tests drive Debian's Chromium through Playwright (no browser download): installed
+  # here when missing and this user may (CI runs as root); without it they are skipped, outside CI.
+  if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+  fi
+}
+
 case "${1:-}" in
   demo)
     ensure_venv
@@ -40,6 +48,7 @@ case "${1:-}" in
   test)
     ensure_venv
     ensure_spectral
+    ensure_chromium
     shift
     # One worker per core; a module's tests stay on one worker (their module-scoped records are built once).
     exec "$VENV/bin/python" -m pytest -n auto --dist loadscope "$@"
