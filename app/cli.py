@@ -58,8 +58,14 @@ def migrate() -> None:
 
 
 @cli.command("seed-demo")
-def seed_demo() -> None:
-    """Load the demo network and accounts. Needs DEMO_MODE=true; refuses a database with real data."""
+def seed_demo(week: Annotated[bool, typer.Option("--week/--no-week", help=(
+        "Also record a week of work through the API: signals, cases in every status, last week's meeting "
+        "closed, next week's agenda built, referrals, Arnhem's registry linked (--no-week: only the network "
+        "and its accounts)"))] = True) -> None:
+    """Load the demo network and accounts, and a week of work. Needs DEMO_MODE=true; refuses a database
+    with real data; run again, it changes nothing."""
+    from app import demo_week
+
     settings = _settings()
     if not settings.demo_mode:
         typer.echo("refusing: demo data is only loaded with DEMO_MODE=true", err=True)
@@ -72,6 +78,15 @@ def seed_demo() -> None:
             raise typer.Exit(2) from exc
         session.commit()
     typer.echo("demo data loaded" if created else "demo data already present")
+    if not week:
+        return
+    try:
+        recorded = demo_week.seed_week(settings)
+    except demo_week.WeekFailed as exc:
+        typer.echo(f"the demo week stopped halfway: {exc}\nThe database holds part of it: remove it "
+                   f"({settings.database_url}) and run seed-demo again.", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo("demo week recorded" if recorded else "demo week already present (or other work: not added)")
 
 
 @cli.command()

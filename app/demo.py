@@ -1,19 +1,32 @@
-"""Demo data: the Utrecht network, its users and Arnhem's system. Never on a database with real data."""
+"""Demo data: the Utrecht network, its users and Arnhem's system (`seed`), and the two things the demo's
+week (app/demo_week.py, recorded through the API) needs done outside it: whether it is there, and moving
+what each of its steps wrote back to the moment the step happened in the story. Never on a database with
+real data."""
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
+from sqlalchemy import Engine, or_
 from sqlmodel import Session, func, select
 
 from app.auth import tenancy
 from app.models import (
+    Action,
+    AgendaAddendum,
+    AgendaItem,
+    Case,
+    CaseHistory,
+    CaseMember,
+    ClosureProposal,
+    InformationItem,
     Meeting,
-    MeetingAttendee,
     Organisation,
     OrganisationKind,
+    Person,
+    Referral,
     Role,
     Scope,
+    Signal,
     User,
 )
 from app.services import accounts
@@ -77,20 +90,54 @@ def _seed(session: Session, hasher: PasswordHasher, password: str) -> None:
         accounts.create_user(session, hasher, username, display, by_code[code], roles, password, demo=True)
     client_id, code, scopes = CLIENT
     accounts.create_client(session, hasher, client_id, by_code[code], scopes, secret=password)
-    _plan_weekly_conference(session, by_code)
 
 
-def _plan_weekly_conference(session: Session, by_code: dict[str, Organisation]) -> None:
-    """Four weekly case conferences from next Monday, so the agenda can be built once signals are triaged."""
-    session.flush()
-    chair = session.exec(select(User).where(User.username == "chair")).one()
-    today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
-    monday = today + timedelta(days=7 - today.weekday())
-    series = uuid.uuid4()
-    for week in range(4):
-        meeting = Meeting(municipality_id=by_code["UTR"].id, series_id=series, starts_at=monday + timedelta(weeks=week),
-                          chair_id=chair.id, location="Zorg- en Veiligheidshuis Utrecht", created_by=chair.id)
-        session.add(meeting)
-        session.flush()
-        session.add_all(MeetingAttendee(meeting_id=meeting.id, organisation_id=by_code[c].id)
-                        for c in ("UTR", "POL", "OM", "GGZ", "JOU"))
+def week_present(session: Session) -> bool:
+    """Whether the registry holds any signal or meeting: the demo's week, or work done by hand (then the
+    week is not added to it)."""
+    with tenancy.maintenance("demo data", session):
+        return any(session.exec(select(model.id).limit(1)).first() is not None for model in (Signal, Meeting))
+
+
+# The clock columns of what the week writes through the API, moved back with each step. A signal's
+# observed_at moves only where the registry set it (an inbound referral's): a time a request names lies
+# before the step. Not a meeting's starts_at, which a request names ahead; not the audit log, which keeps
+# when the demo data was really recorded.
+CLOCK_COLUMNS = {
+    Signal: ("created_at", "updated_at", "triaged_at", "observed_at"),
+    Person: ("created_at",),
+    Case: ("created_at", "updated_at"),
+    CaseMember: ("added_at",),
+    CaseHistory: ("at",),
+    InformationItem: ("created_at", "superseded_at"),
+    Meeting: ("created_at", "started_at", "closed_at"),
+    AgendaItem: ("added_at", "removed_at", "decided_at"),
+    AgendaAddendum: ("created_at",),
+    ClosureProposal: ("proposed_at",),
+    Action: ("created_at", "closed_at"),
+    Referral: ("created_at", "updated_at"),
+}
+
+
+# Due dates the API checks against today, of what is created (and with it, due) in a step.
+DUE_DATES = {Action: "due_date", Referral: "due_date"}
+
+
+def move_back(engine: Engine, since: datetime, to: datetime, days: int) -> None:
+    """What was written from `since` on moves to `to`, keeping its order: every clock column in
+    CLOCK_COLUMNS at or after `since` by `to - since`; and the due dates of what was created in that
+    time (DUE_DATES), which the API checked against today, back by `days`."""
+    shift = to - since
+    with Session(engine) as session, tenancy.maintenance("demo data", session):
+        for model, columns in CLOCK_COLUMNS.items():
+            fields = [getattr(model, c) for c in columns]
+            for row in session.exec(select(model).where(or_(*(f >= since for f in fields)))).all():
+                due = DUE_DATES.get(model)
+                if due and row.created_at >= since and getattr(row, due) is not None:
+                    setattr(row, due, getattr(row, due) - timedelta(days=days))
+                for column in columns:
+                    value = getattr(row, column)
+                    if value is not None and value >= since:
+                        setattr(row, column, value + shift)
+                session.add(row)
+        session.commit()

@@ -86,7 +86,7 @@ def test_audit_seal_verify_export(env, tmp_path):
     from tests.factories import signal_body
 
     env.setenv("AUDIT_SEAL_MARGIN_SECONDS", "0")
-    assert run("migrate").exit_code == 0 and run("seed-demo").exit_code == 0
+    assert run("migrate").exit_code == 0 and run("seed-demo", "--no-week").exit_code == 0
     with TestClient(create_app(Settings())) as client:
         token = client.post("/api/v1/auth/token", data={"grant_type": "password", "username": "teacher",
                                                         "password": "demo"}).json()["access_token"]
@@ -117,7 +117,7 @@ def test_audit_seal_verify_export(env, tmp_path):
 
 
 def test_retention_run_from_the_command_line(env):
-    assert run("migrate").exit_code == 0 and run("seed-demo").exit_code == 0
+    assert run("migrate").exit_code == 0 and run("seed-demo", "--no-week").exit_code == 0
     planned = run("retention", "run", "--operator", "fg", "--dry-run")
     assert planned.exit_code == 0 and "would erase: 0 signals, 0 cases" in planned.output
     done = run("retention", "run", "--operator", "fg")
@@ -141,7 +141,7 @@ def test_audit_seal_loop_stops_at_sigterm_without_waiting_out_the_pause(env, mon
     from app.audit import chain as audit_chain
 
     env.setenv("AUDIT_SEAL_MARGIN_SECONDS", "0")
-    assert run("migrate").exit_code == 0 and run("seed-demo").exit_code == 0
+    assert run("migrate").exit_code == 0 and run("seed-demo", "--no-week").exit_code == 0
     real_seal = audit_chain.seal
 
     def seal_then_terminate(*args):

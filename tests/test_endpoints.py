@@ -20,7 +20,7 @@ def env(tmp_path, monkeypatch):
     cli_environment(tmp_path, monkeypatch)
     runner = CliRunner()
     assert runner.invoke(cli, ["migrate"]).exit_code == 0
-    assert runner.invoke(cli, ["seed-demo"]).exit_code == 0
+    assert runner.invoke(cli, ["seed-demo", "--no-week"]).exit_code == 0
     return runner
 
 
