@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError, model_validator
 
 from app import demo, worker
 from app.audit import chain as audit_chain
 from app.audit import export as audit_export
 from app.audit import retention as audit_retention
 from app.auth.passwords import hasher
-from app.config import Settings
+from app.config import DEMO_WEBHOOK_SECRET_KEY, Settings
 from app.db import Session, make_engine
 from app.migrate import upgrade
 from app.models import OrganisationKind, Role, Scope
@@ -37,12 +38,34 @@ cli.add_typer(register_cli, name="processing-activities")
 LOOP_HELP = "Run again every N seconds until SIGTERM or Ctrl-C (0: once)"
 
 
-def _settings() -> Settings:
+CONFIGURATION_HINT = ("The casusregister command reads the service's configuration (its environment, or .env in the "
+                      "current directory): run it with the service's, or with DEMO_MODE=true for the demo.")
+
+
+def _settings(kind: type[Settings] = Settings) -> Settings:
     try:
-        return Settings()
-    except ValueError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
+        return kind()
+    except ValidationError as exc:
+        problems = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
+        typer.echo(f"configuration error: {problems}\n{CONFIGURATION_HINT}", err=True)
         raise typer.Exit(2) from exc
+    except ValueError as exc:
+        typer.echo(f"configuration error: {exc}\n{CONFIGURATION_HINT}", err=True)
+        raise typer.Exit(2) from exc
+
+
+class EndpointSettings(Settings):
+    """What register-endpoint needs of the configuration: the database, and the service's own
+    WEBHOOK_SECRET_KEY, with which it encrypts the client secret that the service decrypts to deliver
+    referrals. It signs no token and matches no person: PERSON_MATCH_KEY and the signing keys are the
+    service's concern, not this command's."""
+
+    @model_validator(mode="after")
+    def _refuse_demo_secrets_in_production(self) -> "EndpointSettings":
+        if not self.demo_mode and self.webhook_secret_key == DEMO_WEBHOOK_SECRET_KEY:
+            raise ValueError("WEBHOOK_SECRET_KEY must be set to the service's own key: register-endpoint encrypts "
+                             "the client secret with it, and the service decrypts it with the same key")
+        return self
 
 
 def _hasher(settings: Settings):
@@ -159,13 +182,14 @@ def register_endpoint(organisation: Annotated[str, typer.Argument(help="Name or 
                       token_url: Annotated[str, typer.Option(help="Its token endpoint (client credentials)")],
                       client_id: Annotated[str, typer.Option(help="The client it registered for us")],
                       client_secret: Annotated[str, typer.Option(prompt=True, hide_input=True)] = "") -> None:
-    """Link another municipality's registry: where referrals to it go, and whose referrals come in for which municipality."""
+    """Link another municipality's registry: where referrals to it go, and whose referrals come in for which municipality.
+    Needs DATABASE_URL and the service's WEBHOOK_SECRET_KEY (the client secret is stored encrypted with it)."""
     from app.services import endpoints
 
-    settings = _settings()
+    settings = _settings(EndpointSettings)
     _with_session(lambda s, _: endpoints.register(
         s, settings, accounts.find_organisation(s, organisation), accounts.find_organisation(s, municipality),
-        base_url, token_url, client_id, client_secret), f"endpoint of {organisation} registered")
+        base_url, token_url, client_id, client_secret), f"endpoint of {organisation} registered", settings)
 
 
 @cli.command()
@@ -388,8 +412,8 @@ def keys_list() -> None:
         typer.echo(f"{key.path.name}\t{key_id(key.pem(), settings.jwt_algorithm)}\t{role}")
 
 
-def _with_session(action, message: str):
-    settings = _settings()
+def _with_session(action, message: str, settings: Settings | None = None):
+    settings = settings or _settings()
     with Session(make_engine(settings)) as session:
         try:
             result = action(session, _hasher(settings))

@@ -51,3 +51,23 @@ def test_registering_again_replaces_the_link(env):
 def test_refuses_what_is_not_a_link_between_municipalities(env, organisation, override):
     result = env.invoke(cli, ["register-endpoint", organisation, *ARGS, *override], input="secret\n")
     assert result.exit_code == 2 and _links() == []
+
+
+def test_outside_demo_mode_it_needs_the_services_webhook_key_and_nothing_else(env, monkeypatch):
+    """It encrypts the client secret with WEBHOOK_SECRET_KEY; the person-match key and the signing keys
+    are the service's concern, not this command's."""
+    from cryptography.fernet import Fernet
+
+    from app.cli import EndpointSettings
+
+    monkeypatch.setenv("DEMO_MODE", "false")
+    missing = env.invoke(cli, ["register-endpoint", "ARN", *ARGS], input="secret\n")
+    assert missing.exit_code == 2 and "WEBHOOK_SECRET_KEY" in missing.output
+    assert "PERSON_MATCH_KEY" not in missing.output and "the service's configuration" in missing.output
+    monkeypatch.setenv("WEBHOOK_SECRET_KEY", Fernet.generate_key().decode())
+    result = env.invoke(cli, ["register-endpoint", "ARN", *ARGS], input="s3cret-from-arnhem\n")
+    assert result.exit_code == 0, result.output
+    settings = EndpointSettings()
+    with Session(make_engine(settings)) as session:
+        [link] = session.exec(select(ExternalEndpoint)).all()
+        assert endpoints.client_secret(settings, link) == "s3cret-from-arnhem"
