@@ -4,14 +4,18 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request
 
+from app.errors import ApiError
 from app.web import session as web_session
 from app.web.session import COOKIE
 
 
 def checked(request: Request, csrf: Annotated[str | None, Form(max_length=100)] = None) -> None:
-    """A dependency of every form a signed-in user posts: refused (403) without this session's token."""
+    """A dependency of every form a signed-in user posts: without a session, the login page; without
+    this session's token, refused (403)."""
     token = request.cookies.get(COOKIE)
-    web_session.check(web_session.csrf_token(token) if token else None, csrf)
+    if not token:
+        raise ApiError(401, "Log in first.")
+    web_session.check(web_session.csrf_token(token), csrf)
 
 
 Checked = Depends(checked)
