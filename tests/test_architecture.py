@@ -11,7 +11,7 @@ from app.auth.principal import get_principal
 APP = Path(__file__).resolve().parent.parent / "app"
 PUBLIC_ROUTES = {"/health", "/ready", "/.well-known/jwks.json", "/openapi.json", "/docs", "/redoc", "/api/v1/auth/token",
                  # the web pages' way in and out, and the redirect to the meetings (which need a session)
-                 "/app", "/app/", "/app/inloggen", "/app/uitloggen"}
+                 "/app", "/app/", "/app/inloggen", "/app/uitloggen", "/app/document.css"}
 
 
 def _calls(dependant):

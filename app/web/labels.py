@@ -1,17 +1,5 @@
-"""Dutch words for what the registry stores in English: statuses, decisions, kinds, errors."""
+"""What the pages say when something fails, in Dutch (the words for stored values: app.services.documents)."""
 
-LABELS = {
-    # meetings
-    "planned": "gepland", "in_progress": "bezig", "closed": "gesloten",
-    # decisions
-    "continue_approach": "aanpak voortzetten", "start_referral": "doorverwijzen",
-    "request_assessment": "duiding aanvragen", "close_case": "casus afsluiten", "no_change": "geen wijziging",
-    # agenda kinds
-    "closure_proposal": "voorstel tot afsluiten", "new_signal": "nieuw signaal",
-    "overdue_actions": "verlopen afspraken", "review": "periodieke evaluatie", "case_discussion": "casusbespreking",
-    # actions
-    "open": "open", "done": "afgerond", "cancelled": "vervallen",
-}
 ERRORS = {
     400: "De invoer is niet geldig.",
     403: "Uw rol geeft geen toegang tot deze handeling.",
@@ -20,10 +8,6 @@ ERRORS = {
     412: "Iemand anders heeft dit intussen gewijzigd. Laad de pagina opnieuw en probeer het nog eens.",
     429: "Te veel pogingen; probeer het later opnieuw.",
 }
-
-
-def label(value) -> str:
-    return LABELS.get(str(value), str(value).replace("_", " "))
 
 
 def error_text(status: int, detail: str) -> str:

@@ -5,7 +5,8 @@ import uuid
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, Response
+from markupsafe import Markup
 
 from app.audit.writer import AuditorDep
 from app.auth.policies.actions import action_case
@@ -16,7 +17,7 @@ from app.models.action import ActionCreate
 from app.models.base import utcnow
 from app.models.meeting import AgendaItemUpdate, Decision, MeetingStatus, MeetingUpdate
 from app.pagination import PageParams
-from app.services import actions, agenda, agenda_document, meetings
+from app.services import actions, agenda, agenda_document, documents, meetings
 from app.web import presenting
 from app.web.forms import Checked
 from app.web.pages import WebRoute, redirect, render
@@ -85,11 +86,17 @@ def agree_action(id: uuid.UUID, item_id: uuid.UUID, auditor: AuditorDep, session
     return redirect(f"{BASE}/{id}#punt-{item_id}")
 
 
-@router.get(BASE + "/{id}/notulen", summary="Notulen")
+@router.get(BASE + "/{id}/notulen", summary="Notulen, of de agenda om af te drukken")
 def minutes_page(request: Request, id: uuid.UUID, auditor: AuditorDep, session: SessionDep):
+    """The same document as the API's text/html (minutes once closed, with room for them before), in
+    the page; printing it leaves the menu out."""
     access = readable_meeting(id, auditor)
     document = agenda.present(meetings.present(access.meeting, access.attendees), read_agenda(auditor, access))
-    return render(request, "minutes.html", auditor.principal, agenda=document,
-                  chair=presenting.display_name(session, access.meeting.chair_id),
-                  names=agenda_document.organisation_names(session),
-                  viewer=presenting.display_name(session, auditor.principal.id), generated=utcnow())
+    body = agenda_document.body(document, agenda_document.names_for(session, document),
+                                agenda_document.author_of(session, auditor.principal))
+    return render(request, "minutes.html", auditor.principal, meeting=document.meeting, document=Markup(body))
+
+
+@router.get("/app/document.css", summary="De opmaak van de afdrukbare documenten")
+def document_style() -> Response:
+    return Response(documents.STYLE, media_type="text/css")

@@ -1,10 +1,8 @@
 """Rendering a page, and what every page shares: security headers, errors as pages, the login redirect."""
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -15,36 +13,19 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from app.auth.policies.actions import may_own
 from app.auth.principal import Principal
 from app.errors import ApiError
+from app.services import agenda_document, documents
 from app.web import labels
 from app.web.session import COOKIE, PREFIX, csrf_token
 
-LOCAL = ZoneInfo("Europe/Amsterdam")
 # No inline script or style anywhere: everything comes from /app/static (and the docs' own bundle).
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
            "X-Frame-Options": "DENY", "Cache-Control": "no-store"}
-DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
-MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december"]
-
-
-def local_time(moment: datetime | None, with_day: bool = True) -> str:
-    """'dinsdag 8 december 2026, 10:00 (CET)': Amsterdam time, with the zone, as a Dutch reader expects."""
-    if moment is None:
-        return ""
-    at = moment.astimezone(LOCAL)
-    day = f"{DAYS[at.weekday()]} " if with_day else ""
-    return f"{day}{at.day} {MONTHS[at.month - 1]} {at.year}, {at:%H:%M} ({at.tzname()})"
-
-
-def local_date(value) -> str:
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}" if value else ""
-
-
 ENVIRONMENT = Environment(loader=PackageLoader("app.web"), autoescape=select_autoescape(default=True),
                           trim_blocks=True, lstrip_blocks=True)
-ENVIRONMENT.filters.update(tijd=local_time, datum=local_date, label=labels.label)
+ENVIRONMENT.filters.update(tijd=documents.local_time, datum=documents.local_date, label=documents.label,
+                           reden=agenda_document.reason)
 
 
 def render(request: Request, template: str, principal: Principal | None = None, status: int = 200,
