@@ -8,12 +8,13 @@ successful answers are checked against their schemas too, not only 404s.
 
 Rules that JSON Schema cannot state (the BSN elfproef, dates not in the future, either-or fields,
 references to existing records, opaque cursors, the current ETag) answer 400 (or 412/428) to data
-the schema allows. Only for the operations listed in SEMANTIC_RULES, and with the rule named, does
-the positive-data check accept those statuses; every other check stays as strict as schemathesis
-makes it.
+the schema allows. Only for the operations listed in SEMANTIC_RULES does the positive-data check
+accept those statuses, and a 400 must name the fields of the rule it is accepted for (`errors[].name`,
+or OAuth's `error` at the token endpoint); every other check stays as strict as schemathesis makes it.
 """
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,56 +26,91 @@ from schemathesis.config import SchemathesisConfig
 from tests.case_helpers import API, add_member, new_case, organisation_id
 from tests.meeting_helpers import plan
 
-SEMANTIC_RULES = {  # operation: (the rule, the statuses that breaking it answers)
-    ("POST", "/auth/token"): ("the fields each grant_type needs", "400"),
-    ("POST", "/signals"): ("BSN elfproef; date of birth from 1900 up to today; observed_at not in the future; "
-                           "a municipality_id the reporter works in", "400"),
-    ("GET", "/signals"): ("the cursor must be one this API issued", "400"),
-    ("POST", "/persons/search"): ("a bsn, or a name and a date_of_birth", "400"),
-    ("POST", "/cases"): ("person_id must name an existing person", "400"),
-    ("GET", "/cases"): ("the cursor must be one this API issued", "400"),
-    ("PATCH", "/cases/{id}"): ("If-Match must carry the case's current ETag", "400, 412, 428"),
-    ("GET", "/emergency-accesses"): ("the cursor must be one this API issued", "400"),
-    ("GET", "/audit-events"): ("the cursor must be one this API issued; since before until", "400"),
-    ("GET", "/statistics"): ("until after since", "400"),
-    ("POST", "/cases/{id}/items"): ("the item's date not in the future", "400"),
-    ("POST", "/signals/{id}/triage"): ("a reason for no further action; case_id with link_to_case", "400"),
-    ("POST", "/cases/{id}/members"): ("organisation_id must name an organisation of the municipality's network", "400"),
-    ("POST", "/meetings"): ("the chair and attendees must be of the municipality", "400"),
-    ("GET", "/meetings"): ("the cursor must be one this API issued", "400"),
-    ("POST", "/cases/{id}/actions"): ("the owner takes part in the case; due_date not in the past", "400"),
-    ("GET", "/actions"): ("the cursor must be one this API issued", "400"),
-    ("POST", "/subscriptions"): ("callback_url must be https and resolve to an allowed address; the subscriber "
-                                 "reads the events' resources", "400"),
-    ("GET", "/subscriptions"): ("the cursor must be one this API issued", "400"),
-    ("GET", "/subscriptions/{id}/deliveries"): ("the cursor must be one this API issued", "400"),
-    ("POST", "/cases/{id}/referrals"): ("a known recipient, the case's current items, due_date not in the past", "400"),
-    ("GET", "/referrals"): ("the cursor must be one this API issued", "400"),
-    ("GET", "/organisations"): ("the cursor must be one this API issued", "400"),
-    ("GET", "/cases/{id}/history"): ("the cursor must be one this API issued", "400"),
-    ("GET", "/cases/{id}/members"): ("the cursor must be one this API issued", "400"),
-    ("GET", "/cases/{id}/actions"): ("the cursor must be one this API issued", "400"),
-    ("GET", "/cases/{id}/items"): ("the cursor must be one this API issued", "400"),
-    ("POST", "/inbound-referrals"): ("BSN elfproef; date of birth from 1900 up to today", "400"),
-    ("PATCH", "/meetings/{id}"): ("If-Match must carry the meeting's current ETag", "400, 412, 428"),
-    ("PATCH", "/actions/{id}"): ("If-Match must carry the action's current ETag", "400, 412, 428"),
-    ("POST", "/meetings/{id}/agenda/build"): ("If-Match, when sent, must carry the meeting's current ETag; the "
-                                              "meeting starts within AGENDA_HORIZON_DAYS", "412, 409"),
-    ("POST", "/meetings/{id}/agenda/items"): ("case_id must name a case of the meeting's municipality; "
-                                              "If-Match, when sent, must carry the meeting's current ETag", "400, 412"),
-    ("PATCH", "/meetings/{id}/agenda/items/{item_id}"): ("If-Match must carry the meeting's current ETag", "400, 412, 428"),
-    ("DELETE", "/meetings/{id}/agenda/items/{item_id}"): ("If-Match must carry the meeting's current ETag", "412, 428"),
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule beyond JSON Schema: what it says, the statuses that breaking it answers, and the fields
+    (`errors[].name`) a 400 for breaking it names."""
+
+    text: str
+    statuses: str
+    names: tuple[str, ...] = ()
+
+
+CURSOR = Rule("the cursor must be one this API issued", "400", ("cursor",))
+SEMANTIC_RULES = {
+    ("POST", "/auth/token"): Rule("the fields each grant_type needs; credentials and scopes that exist", "400",
+                                  ("invalid_request", "invalid_grant", "invalid_scope")),
+    ("POST", "/signals"): Rule("BSN elfproef; date of birth from 1900 up to today; observed_at not in the future; "
+                               "a municipality_id the reporter works in", "400",
+                               ("subject.bsn", "subject.date_of_birth", "observed_at", "municipality_id")),
+    ("GET", "/signals"): CURSOR,
+    ("POST", "/persons/search"): Rule("a bsn, or a name and a date_of_birth", "400", ("bsn", "body")),
+    ("POST", "/cases"): Rule("person_id must name a person of the municipality; the owner one of its coordinators",
+                             "400", ("person_id", "owner_user_id")),
+    ("GET", "/cases"): CURSOR,
+    ("PATCH", "/cases/{id}"): Rule("If-Match must carry the case's current ETag; closing needs a closure_reason and "
+                                   "re-opening a reason; the owner is a coordinator of the municipality",
+                                   "400, 412, 428", ("closure_reason", "reason", "owner_user_id")),
+    ("GET", "/emergency-accesses"): CURSOR,
+    ("GET", "/audit-events"): Rule("the cursor must be one this API issued; since before until", "400",
+                                   ("cursor", "since")),
+    ("GET", "/statistics"): Rule("until after since", "400", ("until",)),
+    ("POST", "/cases/{id}/items"): Rule("the item's date not in the future; shared only with organisations that "
+                                        "take part in the case", "400", ("date", "shared_with")),
+    ("POST", "/signals/{id}/triage"): Rule("a reason for no further action; case_id with link_to_case", "400",
+                                           ("body",)),
+    ("POST", "/cases/{id}/members"): Rule("organisation_id must name an organisation of the municipality's network",
+                                          "400", ("organisation_id",)),
+    ("POST", "/meetings"): Rule("the chair and attendees must be of the municipality", "400",
+                                ("chair_id", "attending_organisation_ids")),
+    ("GET", "/meetings"): CURSOR,
+    ("POST", "/cases/{id}/actions"): Rule("the owner takes part in the case; due_date not in the past", "400",
+                                          ("owner_organisation_id", "owner_user_id", "due_date", "agenda_item_id")),
+    ("GET", "/actions"): CURSOR,
+    ("POST", "/subscriptions"): Rule("callback_url must be https and resolve to an allowed address; the subscriber "
+                                     "reads the events' resources", "400", ("callback_url", "events")),
+    ("GET", "/subscriptions"): CURSOR,
+    ("GET", "/subscriptions/{id}/deliveries"): CURSOR,
+    ("POST", "/cases/{id}/referrals"): Rule("a known recipient, the case's current items, due_date not in the past",
+                                            "400", ("recipient_organisation_id", "shared_item_ids", "due_date")),
+    ("GET", "/referrals"): CURSOR,
+    ("POST", "/referrals/{id}/complete"): Rule("an assessment completes a request for assessment, and nothing else",
+                                               "400", ("assessment",)),
+    ("GET", "/organisations"): CURSOR,
+    ("GET", "/cases/{id}/history"): CURSOR,
+    ("GET", "/cases/{id}/members"): CURSOR,
+    ("GET", "/cases/{id}/actions"): CURSOR,
+    ("GET", "/cases/{id}/items"): CURSOR,
+    ("POST", "/inbound-referrals"): Rule("BSN elfproef; date of birth from 1900 up to today", "400",
+                                         ("subject.bsn", "subject.date_of_birth")),
+    ("PATCH", "/meetings/{id}"): Rule("If-Match must carry the meeting's current ETag; the chair and attendees must "
+                                      "be of the municipality", "400, 412, 428",
+                                      ("chair_id", "attending_organisation_ids")),
+    ("PATCH", "/actions/{id}"): Rule("If-Match must carry the action's current ETag", "412, 428"),
+    ("POST", "/meetings/{id}/agenda/build"): Rule("If-Match, when sent, must carry the meeting's current ETag; the "
+                                                  "meeting starts within AGENDA_HORIZON_DAYS", "412, 409"),
+    ("POST", "/meetings/{id}/agenda/items"): Rule("case_id must name a case of the meeting's municipality; If-Match, "
+                                                  "when sent, must carry the meeting's current ETag", "400, 412",
+                                                  ("case_id",)),
+    ("PATCH", "/meetings/{id}/agenda/items/{item_id}"): Rule("If-Match must carry the meeting's current ETag; a "
+                                                             "decision to close the case needs a closure_reason",
+                                                             "400, 412, 428", ("closure_reason",)),
+    ("DELETE", "/meetings/{id}/agenda/items/{item_id}"): Rule("If-Match must carry the meeting's current ETag",
+                                                              "412, 428"),
 }
 CONFIG = SchemathesisConfig.from_str("[checks]\nenabled = true\n" + "".join(
     f'[[operations]]\ninclude-name = "{method} {path}"\n'
-    f'checks.positive_data_acceptance.expected-statuses = ["2xx", {", ".join(map(repr, statuses.split(", ")))}, '
+    f'checks.positive_data_acceptance.expected-statuses = ["2xx", {", ".join(map(repr, rule.statuses.split(", ")))}, '
     f'"401", "403", "404", "409", "429"]\n'
-    for (method, path), (_, statuses) in SEMANTIC_RULES.items()))
+    for (method, path), rule in SEMANTIC_RULES.items()))
 DOCUMENT = json.loads((Path(__file__).resolve().parent.parent / "openapi" / "openapi.json").read_text())
 OPERATIONS = [(method.upper(), path) for path, item in DOCUMENT["paths"].items() for method in item]
 # One account per role: melder, partner, coordinator, chair, expert, privacy_officer, admin.
 USERS = ["teacher", "care", "coordinator", "chair", "expert", "privacy", "admin"]
 EXAMPLES = 3
+SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+                    suppress_health_check=list(HealthCheck))
 
 
 def real_records(client, auth) -> dict[str, str]:
@@ -111,6 +147,17 @@ def path_parameters(path: str, records: dict[str, str]) -> dict[str, str]:
             for name in names}
 
 
+def assert_names_its_rule(method: str, path: str, response) -> None:
+    """A 400 to data the schema allows is accepted only for a rule of SEMANTIC_RULES, and must name it."""
+    if response.status_code != 400 or (method, path) not in SEMANTIC_RULES:
+        return
+    problem = response.json()
+    named = {error["name"] for error in problem.get("errors") or []} or {problem.get("error")}
+    allowed = SEMANTIC_RULES[method, path].names
+    assert named <= set(allowed), (f"{method} {path}: a 400 names {sorted(map(str, named))}, not among the fields "
+                                   f"of its rule {allowed}: {problem}")
+
+
 def test_semantic_rules_name_documented_operations():
     assert set(SEMANTIC_RULES) <= set(OPERATIONS)
 
@@ -118,6 +165,18 @@ def test_semantic_rules_name_documented_operations():
 @pytest.fixture(scope="module")
 def api_schema(app):
     return schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
+
+
+def run_examples(operation, mode, parameters, callers, method: str, path: str) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=parameters))
+    @SETTINGS
+    def every_caller_gets_a_conforming_answer(case):
+        for headers in callers:
+            response = case.call_and_validate(headers=headers)
+            if mode == GenerationMode.POSITIVE:
+                assert_names_its_rule(method, path, response)
+
+    every_caller_gets_a_conforming_answer()
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
@@ -130,13 +189,5 @@ def test_operation_conforms_to_the_document(api_schema, client, auth, method, pa
     runs = [(GenerationMode.POSITIVE, None, everyone), (GenerationMode.NEGATIVE, None, kinds)]
     if "{" in path:
         runs.append((GenerationMode.POSITIVE, path_parameters(path, real_records(client, auth)), everyone))
-
     for mode, parameters, callers in runs:
-        @given(case=operation.as_strategy(generation_mode=mode, path_parameters=parameters))
-        @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck))
-        def every_caller_gets_a_conforming_answer(case):
-            for headers in callers:
-                case.call_and_validate(headers=headers)
-
-        every_caller_gets_a_conforming_answer()
+        run_examples(operation, mode, parameters, callers, method, path)
