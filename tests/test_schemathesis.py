@@ -11,6 +11,11 @@ references to existing records, opaque cursors, the current ETag) answer 400 (or
 the schema allows. Only for the operations listed in SEMANTIC_RULES does the positive-data check
 accept those statuses, and a 400 must name the fields of the rule it is accepted for (`errors[].name`,
 or OAuth's `error` at the token endpoint); every other check stays as strict as schemathesis makes it.
+
+Each operation then runs valid examples (tests/valid_data.py): schemathesis' positive data with the
+constrained fields overwritten by valid values, with fresh records where an example changes their
+state, sent by a caller entitled to the operation. Every one must succeed (2xx): a regression that
+refuses valid requests fails here, not only in a test someone remembered to write.
 """
 
 import json
@@ -20,11 +25,14 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
 from tests.case_helpers import API, add_member, new_case, organisation_id
 from tests.meeting_helpers import plan
+from tests.valid_data import DEFAULT, RECIPES, Recipe, patches
+from tests.valid_records import Example, Records, apply
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,10 @@ def path_parameters(path: str, records: dict[str, str]) -> dict[str, str]:
             for name in names}
 
 
+def parameter_names(method: str, path: str) -> set[str]:
+    return {parameter["name"] for parameter in DOCUMENT["paths"][path][method.lower()].get("parameters", [])}
+
+
 def assert_names_its_rule(method: str, path: str, response) -> None:
     """A 400 to data the schema allows is accepted only for a rule of SEMANTIC_RULES, and must name it."""
     if response.status_code != 400 or (method, path) not in SEMANTIC_RULES:
@@ -160,6 +172,8 @@ def assert_names_its_rule(method: str, path: str, response) -> None:
 
 def test_semantic_rules_name_documented_operations():
     assert set(SEMANTIC_RULES) <= set(OPERATIONS)
+    assert set(RECIPES) <= set(OPERATIONS)
+    assert all(hasattr(Records, recipe.records) for recipe in RECIPES.values() if recipe.records)
 
 
 @pytest.fixture(scope="module")
@@ -179,15 +193,51 @@ def run_examples(operation, mode, parameters, callers, method: str, path: str) -
     every_caller_gets_a_conforming_answer()
 
 
+def make_valid(case, patch: dict, recipe: Recipe, records: Records) -> None:
+    """The drawn case with the example's fresh records in its path and the patch over it."""
+    fresh = getattr(records, recipe.records)() if recipe.records else {}
+    case.path_parameters = {name: fresh.get(name, value) for name, value in case.path_parameters.items()}
+    case.path_parameters |= patch.get("path", {})
+    etag_path = recipe.etag.format(**case.path_parameters) if recipe.etag else None
+    apply(case, patch, Example(records, case.formatted_path, recipe.caller, fresh, etag_path))
+
+
+def valid_statuses(operation, records: Records, method: str, path: str) -> list[int]:
+    """The statuses of the valid examples, each sent by the operation's entitled caller."""
+    recipe = RECIPES.get((method, path), DEFAULT)
+    shared = path_parameters(path, records.shared) if "{" in path else None
+    drawn = operation.as_strategy(generation_mode=GenerationMode.POSITIVE, path_parameters=shared)
+    statuses: list[int] = []
+
+    @given(st.tuples(drawn, patches(recipe, parameter_names(method, path))))
+    @SETTINGS
+    def valid_example(example):
+        case, patch = example
+        make_valid(case, patch, recipe, records)
+        assert case.meta.generation.mode.is_positive, f"the valid data of {method} {path} breaks the schema"
+        response = case.call_and_validate(headers=records.headers(recipe.caller))
+        assert_names_its_rule(method, path, response)
+        statuses.append(response.status_code)
+
+    valid_example()
+    return statuses
+
+
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
-def test_operation_conforms_to_the_document(api_schema, client, auth, method, path):
+def test_operation_conforms_to_the_document(api_schema, app, client, auth, monkeypatch, method, path):
     operation = api_schema[path][method]
+    records = Records(app, client, auth, real_records(client, auth), monkeypatch)
     # Every role, an API client of another municipality, and no token at all. Invalid input is
     # checked before or after access depending on the caller, so it goes to one caller of each kind.
     everyone = [auth(user) for user in USERS] + [auth.client("arnhem-system"), {}]
     kinds = [auth("coordinator"), auth("care"), auth.client("arnhem-system"), {}]
     runs = [(GenerationMode.POSITIVE, None, everyone), (GenerationMode.NEGATIVE, None, kinds)]
     if "{" in path:
-        runs.append((GenerationMode.POSITIVE, path_parameters(path, real_records(client, auth)), everyone))
+        runs.append((GenerationMode.POSITIVE, path_parameters(path, records.shared), everyone))
     for mode, parameters, callers in runs:
         run_examples(operation, mode, parameters, callers, method, path)
+
+    statuses = valid_statuses(operation, records, method, path)
+    caller = RECIPES.get((method, path), DEFAULT).caller or "no token"
+    assert statuses and all(200 <= status < 300 for status in statuses), (
+        f"{method} {path}: valid examples sent by {caller} answered {statuses}, not 2xx every time")
