@@ -140,9 +140,11 @@ class ReferralCreate(SQLModel):
     legal_basis: LegalBasis
     legal_basis_note: Note | None = None
     shared_fields: list[SharedField] = Field(max_length=len(SharedField), description=(
-        "The person fields the recipient sees; nothing else of the person"))
+        "The person fields the recipient sees; nothing else of the person"), schema_extra={
+        "json_schema_extra": {"uniqueItems": True}})
     shared_item_ids: list[uuid.UUID] = Field(default_factory=list, max_length=MAX_SHARED_ITEMS, description=(
-        "Information items of the case the recipient sees (their current version); nothing else of the case"))
+        "Information items of the case the recipient sees (their current version); nothing else of the case"),
+        schema_extra={"json_schema_extra": {"uniqueItems": True}})
     due_date: Annotated[date | None, AfterValidator(_future_or_today)] = None
 
     @field_validator("shared_fields", "shared_item_ids")
