@@ -136,7 +136,6 @@ def test_audit_purge_from_the_command_line(env):
 def test_audit_seal_loop_stops_at_sigterm_without_waiting_out_the_pause(env, monkeypatch):
     import os
     import signal
-    import time
 
     from app.audit import chain as audit_chain
 

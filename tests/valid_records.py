@@ -8,7 +8,6 @@ example (`Example`) just before the call: a record's id, the ETag read a moment 
 issued.
 """
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta

@@ -159,6 +159,9 @@ class TransitionRequest(SQLModel):
     model_config = {"extra": "forbid"}
 
     note: Note | None = None
+
+
+class CompletionRequest(TransitionRequest):
     assessment: Text(10000) | None = Field(default=None, description=(
         "Completing a request for assessment: the assessment (duiding), added to the case as an "
         "information item of kind `assessment`. Required there, refused elsewhere."))

@@ -11,6 +11,7 @@ from app.audit.writer import AuditorDep
 from app.auth.policies.referrals import ChangeableReferral, ReadableReferral, list_referrals
 from app.db import SessionDep
 from app.models.referral import (
+    CompletionRequest,
     InboundReceipt,
     InboundReferral,
     ReferralCreate,
@@ -64,7 +65,7 @@ def read_referral(access: ReadableReferral):
     return referrals.present(access)
 
 
-def _transition(action: str, access, data: TransitionRequest, session, auditor):
+def _transition(action: str, access, data: TransitionRequest | CompletionRequest, session, auditor):
     referrals.change(session, auditor, access, action, data)
     return referrals.present(access)
 
@@ -83,7 +84,7 @@ def decline_referral(access: ChangeableReferral, data: TransitionRequest, sessio
 
 @router.post("/referrals/{id}/complete", response_model=ReferralView, responses=ILLEGAL,
              summary="Complete a referral (recipient); a request for assessment with its assessment")
-def complete_referral(access: ChangeableReferral, data: TransitionRequest, session: SessionDep,
+def complete_referral(access: ChangeableReferral, data: CompletionRequest, session: SessionDep,
                       auditor: AuditorDep):
     """Completing a request for assessment needs `assessment`: it is added to the case as an
     information item of kind `assessment` (shared with the municipality), and the expert's access to

@@ -22,6 +22,7 @@ from app.models.case import CaseStatus
 from app.models.item import ItemCreate, ItemKind
 from app.models.referral import (
     OPEN_STATUSES,
+    CompletionRequest,
     Referral,
     ReferralCoordinatorView,
     ReferralCreate,
@@ -151,29 +152,31 @@ def _party(access: ReferralAccess) -> str | None:
     return {"recipient": "recipient", "sender_system": "sender"}.get(access.role)
 
 
-def _check_assessment(referral: Referral, action: str, data: TransitionRequest) -> None:
+def _check_assessment(referral: Referral, action: str, assessment: str | None) -> None:
     needed = action == "complete" and referral.kind == ReferralKind.assessment_request
-    if needed and data.assessment is None:
+    if needed and assessment is None:
         raise _invalid("assessment", "missing", "required to complete a request for assessment",
                        "A request for assessment is completed with the assessment.")
-    if data.assessment is not None and not needed:
+    if assessment is not None and not needed:
         raise _invalid("assessment", "not_allowed", "only when completing a request for assessment",
                        "An assessment answers a request for assessment, on completion.")
 
 
-def change(session: Session, auditor: Auditor, access: ReferralAccess, action: str, data: TransitionRequest) -> None:
+def change(session: Session, auditor: Auditor, access: ReferralAccess, action: str,
+           data: TransitionRequest | CompletionRequest) -> None:
     referral = access.referral
+    assessment = data.assessment if isinstance(data, CompletionRequest) else None
     allowed_from, target, party = TRANSITIONS[action]
     if _party(access) != party:
         who = "recipient" if party == "recipient" else "sender"
         raise referral_access.deny_change(auditor, access, f"Only the {who} may {action} a referral.")
     if referral.status not in allowed_from:
         raise ApiError(409, f"A referral cannot go from {referral.status} to {target}.", "illegal-transition")
-    _check_assessment(referral, action, data)
+    _check_assessment(referral, action, assessment)
     previous = referral.status
     referral.status, referral.status_note, referral.updated_at = target, data.note, utcnow()
-    if data.assessment is not None:
-        referral.assessment_item_id = _add_assessment(session, auditor, access, data.assessment)
+    if assessment is not None:
+        referral.assessment_item_id = _add_assessment(session, auditor, access, assessment)
     session.add(referral)
     if referral.case_id is not None:
         cases.record(session, auditor, referral.case_id, f"referral_{target}", {"referral_id": str(referral.id)})
