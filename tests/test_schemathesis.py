@@ -1,9 +1,10 @@
 """Schemathesis against the registry's own OpenAPI document: every operation, in process (ASGI), as
 every kind of caller, with every check schemathesis has.
 
-Generation is bounded and derandomized (a few positive and a few negative examples per operation,
-the same ones every run), so CI stays fast and a failure reproduces. Operations on a record run once
-more with the ids of real records (a case with a member, an item and an emergency access), so that
+Generation is bounded and derandomized (EXAMPLES positive and negative examples per operation, the
+same ones every run), so a failure reproduces. A developer's run draws 3 per operation and kind of
+run; CI (CI=true) draws CI_EXAMPLES; SCHEMATHESIS_EXAMPLES overrides both. Operations on a record run
+once more with the ids of real records (a case with a member, an item and an emergency access), so that
 successful answers are checked against their schemas too, not only 404s.
 
 Rules that JSON Schema cannot state (the BSN elfproef, dates not in the future, either-or fields,
@@ -19,6 +20,7 @@ refuses valid requests fails here, not only in a test someone remembered to writ
 """
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,7 +118,8 @@ DOCUMENT = json.loads((Path(__file__).resolve().parent.parent / "openapi" / "ope
 OPERATIONS = [(method.upper(), path) for path, item in DOCUMENT["paths"].items() for method in item]
 # One account per role: melder, partner, coordinator, chair, expert, privacy_officer, admin.
 USERS = ["teacher", "care", "coordinator", "chair", "expert", "privacy", "admin"]
-EXAMPLES = 3
+CI_EXAMPLES = 6
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES") or (CI_EXAMPLES if os.environ.get("CI") == "true" else 3))
 SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
                     suppress_health_check=list(HealthCheck))
 
