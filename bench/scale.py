@@ -80,10 +80,11 @@ def _read_row(name: str, small: Load | int, large: Load | int) -> Row:
     figure = f"small: {_figure(small)}; large: {_figure(large)}"
     if isinstance(small, int) or isinstance(large, int):
         return Row(name, figure, "—", TARGET, False)
-    ratio = large.p50_ms / small.p50_ms
+    ratio = large.p50_ms / max(small.p50_ms, 0.001)
     misses = [label for label, ok in (("p50", large.p50_ms < 25), ("p99", large.p99_ms < 100), ("2×", ratio <= 2),
-                                      ("errors", not (small.errors or large.errors))) if not ok]
-    text = f"p50 ×{ratio:.2f}, p99 ×{large.p99_ms / small.p99_ms:.2f}" + (f"; misses {', '.join(misses)}" if misses else "")
+                                      ("errors", not (small.errors or large.errors)),
+                                      ("none answered within the run", large.requests and small.requests)) if not ok]
+    text = f"p50 ×{ratio:.2f}, p99 ×{large.p99_ms / max(small.p99_ms, 0.001):.2f}" + (f"; misses {', '.join(misses)}" if misses else "")
     return Row(name, figure, text, TARGET, not misses)
 
 
