@@ -1,4 +1,5 @@
-"""`.venv/bin/python -m bench`: the benchmarks of issue 7 against a real uvicorn on PostgreSQL; prints a table."""
+"""`.venv/bin/python -m bench`: the benchmarks of issues 7 and 13 against a real uvicorn on PostgreSQL, beside a
+plain FastAPI + SQLModel baseline service; prints a table."""
 
 import argparse
 import os
@@ -11,14 +12,14 @@ from pathlib import Path
 
 import psycopg
 
-from bench import deployment, rows, wrk
+from bench import deployment, rows, versus, wrk
 from bench.rows import Context, Row
 
-ROWS = {"health": rows.health, "intake8": lambda ctx: rows.intake(ctx, 8), "intake32": lambda ctx: rows.intake(ctx, 32),
-        "case_read": rows.case_read, "agenda_build": rows.agenda_build, "access_report": rows.access_report,
-        "verification": rows.verification}
-# What a row needs run before it: intake is a ratio to health; verification runs over the report's events.
-NEEDS = {"intake8": "health", "intake32": "health", "verification": "access_report"}
+ROWS = {"health": rows.health, "intake8": versus.intake, "intake32": lambda ctx: rows.intake(ctx, 32),
+        "signal_list": versus.signal_list, "case_read": rows.case_read, "agenda_build": rows.agenda_build,
+        "access_report": rows.access_report, "verification": rows.verification}
+# What a row needs run before it: intake32 is a ratio to health; verification runs over the report's events.
+NEEDS = {"intake32": "health", "verification": "access_report"}
 
 
 def _arguments() -> argparse.Namespace:
@@ -58,6 +59,7 @@ def _selected(only: list[str] | None) -> list[str]:
 
 def _measure(ctx: Context, names: list[str]) -> list[Row]:
     wrk.run(ctx.server.url, 8, 2, "signal", "/api/v1/signals", ctx.token("bench-melder"))  # warm-up
+    wrk.run(ctx.baseline.server.url, 8, 2, "item", "/items/", ctx.baseline.token)
     results = []
     for name in names:
         started = time.monotonic()
@@ -78,12 +80,15 @@ def main() -> None:
         machine = _machine(deployed.dsn)
         server = deployed.server("app.main:app", args.workers, "app").start()
         unaudited = deployed.server("bench.noaudit:app", args.workers, "noaudit").start()
+        base = None
         try:
-            ctx = Context(deployed, server, unaudited, args.seconds, args.events)
+            base = versus.start(deployed, args.workers)
+            ctx = Context(deployed, server, unaudited, base, args.seconds, args.events)
             results = _measure(ctx, _selected(args.only))
         finally:
             server.stop()
             unaudited.stop()
+            versus.stop(base)
             if not args.keep:
                 deployment.drop(deployed)
     revision = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()

@@ -48,20 +48,21 @@ class Deployment:
         """The administrator's connection to this database: bulk loads, outside row-level security."""
         return make_url(ADMIN_URL).set(database=self.database).render_as_string(hide_password=False)
 
-    def database_cpu_seconds(self) -> dict[int, float]:
-        """CPU time of the PostgreSQL backends serving this database (a local server; 0 where /proc cannot see them)."""
+    def database_cpu_seconds(self, database: str | None = None) -> dict[int, float]:
+        """CPU time of the PostgreSQL backends serving this database, or another one on the same server (a
+        local server; 0 where /proc cannot see them)."""
         with psycopg.connect(self.dsn) as db:
-            pids = {pid for (pid,) in db.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                                                 "AND pid <> pg_backend_pid()")}
+            pids = {pid for (pid,) in db.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                                                 "AND pid <> pg_backend_pid()", (database or self.database,))}
         return cpu_seconds(pids)
 
-    def server(self, app: str, workers: int, name: str) -> Server:
+    def server(self, app: str, workers: int, name: str, env: dict[str, str] | None = None) -> Server:
         """uvicorn as in production (several workers, uvloop, httptools, uvicorn's access log off); the
         application's own request log writes one line per request to the server's log file, as in production."""
         port = free_port()
         argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
                 "--workers", str(workers), "--proxy-headers", "--no-access-log", "--log-level", "warning"]
-        return Server(argv, self.env, self.directory / f"{name}.log", port)
+        return Server(argv, env or self.env, self.directory / f"{name}.log", port)
 
 
 def _signing_key(directory: Path) -> Path:
