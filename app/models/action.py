@@ -21,7 +21,8 @@ class ActionStatus(StrEnum):
 class Action(SQLModel, table=True):
     __tablename__ = "actions"
     __table_args__ = (Index("ix_actions_owner_created", "owner_organisation_id", "created_at", "id"),
-                      Index("ix_actions_case_status", "case_id", "status"))
+                      Index("ix_actions_case_status", "case_id", "status"),
+                      Index("ix_actions_agenda_item_id", "agenda_item_id"))
 
     id: uuid.UUID = id_field()
     case_id: uuid.UUID = Field(foreign_key="cases.id")
