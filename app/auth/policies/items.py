@@ -13,6 +13,7 @@ items of a referral to them (policies/referrals.py).
 
 import uuid
 
+from sqlalchemy import exists
 from sqlmodel import Session, select
 
 from app.audit.writer import Auditor
@@ -26,8 +27,10 @@ from app.pagination import PageParams
 
 
 def _shared(viewer: Viewer):
-    return InformationItem.item_id.in_(
-        select(ItemShare.item_id).where(ItemShare.organisation_id == viewer.principal.organisation_id))
+    # Correlated, one primary-key probe per item: an IN over every item shared with the organisation
+    # read all of them (and, for row-level security, every item and case of the tenant) per request.
+    return exists().where(ItemShare.item_id == InformationItem.item_id,
+                          ItemShare.organisation_id == viewer.principal.organisation_id)
 
 
 RULES = (
