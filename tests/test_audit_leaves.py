@@ -47,8 +47,8 @@ def test_leaves_equal_the_canonical_json_encoding(client, app):
         assert audit_leaves.leaves(connection, last - 1, last) == expected[1:]
 
 
-# Awkward for the PostgreSQL template path: what JSON escapes, its own marker byte (\x01), text that
-# looks like a %-placeholder or like the document's own keys, and characters outside ASCII.
+# Awkward for the database's documents: what JSON escapes, text that looks like a placeholder or like
+# the document's own keys, and characters outside ASCII.
 STRANGE = ['"', "\\", "\x01", "\x1f", "\n\t\r\b\f", "%s %d %.0a %%", '","detail":{},"x":"', "\u2028\u2029",
            "💥 é ß 中", "\x7f\x80\u00ff", "", " "]
 DETAILS = [{}, {"b": 1, "a": [2, {"d": None, "c": True}], "é": "\x01", "10": 1.5, "9": STRANGE[6]},
@@ -72,8 +72,8 @@ def _strange_event(i: int) -> AuditEvent:
 
 
 def test_both_paths_equal_the_canonical_json_encoding_on_awkward_values(client, app):
-    """On PostgreSQL `leaves` takes the template path; `reference_leaves` is the generated encoder."""
-    persons = [[], ["P-one"], ["P-b", "P-a", "P-" + STRANGE[0] + STRANGE[1]], ["P-\x01", "P-💥"]]
+    """On PostgreSQL `leaves` has the database hash; `reference_leaves` is the generated encoder."""
+    persons = [[], ["P-one"], ["P-b", "P-a", "P-" + STRANGE[0] + STRANGE[1]], ["P-\x01", "P-💥"], ["P-\\"]]
     with inspect_db(app) as session:
         for i in range(3 * len(STRANGE)):
             write_event(session, _strange_event(i), persons[i % len(persons)])
@@ -94,21 +94,71 @@ def test_both_paths_equal_the_canonical_json_encoding_on_awkward_values(client, 
         assert audit_leaves.leaves(connection, last - 5, last - 2) == expected[-5:-2]
 
 
-def test_postgresql_reads_another_client_encoding_through_the_reference(client, app, backend):
-    """The template path hashes text as it arrives, so it runs only when that is UTF-8."""
+def test_postgresql_hashes_utf_8_whatever_the_client_encoding(client, app, backend):
+    """The database builds and hashes the documents, and no text crosses to the client: a client
+    encoding that cannot even represent a value changes nothing."""
     if backend != "postgresql":
         pytest.skip("client encodings are PostgreSQL's")
     with inspect_db(app) as session:
-        write_event(session, AuditEvent(trace_id="café", actor_kind="user", operation="read", resource_type="case",
-                                        outcome="allowed", processing_activity="é", detail={"é": "ß"}), ["P-ß"])
+        write_event(session, AuditEvent(trace_id="café 💥", actor_kind="user", operation="read", resource_type="case",
+                                        outcome="allowed", processing_activity="é", detail={"é": "ß 💥"}), ["P-ß"])
         session.commit()
     with inspect_connection(app) as connection:
         last = connection.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
-        expected = audit_leaves.leaves(connection, last - 1, last)
+        expected = [reference_leaf(event, names) for event, names in events_with_persons(connection, last - 1, last)]
         connection.execute(text("SET client_encoding TO 'LATIN1'"))
-        assert not audit_leaves_pg.usable(connection)
+        assert audit_leaves_pg.usable(connection)
         assert audit_leaves.leaves(connection, last - 1, last) == expected
-        assert expected == [reference_leaf(event, names) for event, names in events_with_persons(connection, last - 1, last)]
+
+
+def _character_event(character: str, at: datetime) -> AuditEvent:
+    return AuditEvent(trace_id="t" + character, actor_kind="user", actor_name=character, operation="read",
+                      resource_type="case", outcome="allowed", processing_activity="x", occurred_at=at,
+                      legal_basis=None if character == "a" else "L" + character, span_id=character,
+                      processing_activity_version=2147483647, detail={"c": character, character: [10 ** 30, -0.0, 1e-9]})
+
+
+# Every character JSON escapes, and some it does not, around it; the moments: DST changes, leap day,
+# the last microsecond of a year, a whole second.
+CHARACTERS = [chr(c) for c in range(1, 128)] + ["\u0080", "\u00ff", "\u2028", "\ue000", "\uffff", "\U0001f4a5"]
+MOMENTS = [datetime(2026, 3, 29, 1, 0, 0, tzinfo=UTC), datetime(2026, 10, 25, 0, 59, 59, 999999, tzinfo=UTC),
+           datetime(2028, 2, 29, 12, 0, 0, 1, tzinfo=UTC), datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)]
+
+
+def test_every_character_and_moment_hash_as_json_dumps_writes_them(client, app):
+    """One event per character, alone with a plain pseudonym, beside another, or in a pseudonym itself:
+    on PostgreSQL each branch of the database's document (as it is, escaped; one person, several)."""
+    with inspect_db(app) as session:
+        for i, character in enumerate(CHARACTERS):
+            persons = [["P-a"], ["P-" + character], ["P-" + character, "P-a"], []][i % 4]
+            write_event(session, _character_event(character, MOMENTS[i % len(MOMENTS)]), persons)
+        session.commit()
+    with inspect_connection(app) as connection:
+        last = connection.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
+        first = last - len(CHARACTERS)
+        expected = [reference_leaf(event, names) for event, names in events_with_persons(connection, first, last)]
+        assert len(expected) == len(CHARACTERS)
+        assert audit_leaves.leaves(connection, first, last) == expected
+        if connection.dialect.name == "postgresql":  # timestamps are written in UTC, whatever the session's zone
+            connection.execute(text("SET TIME ZONE 'Pacific/Chatham'"))
+            assert audit_leaves.leaves(connection, first, last) == expected
+
+
+def test_json_text_written_after_the_range_was_read_is_left_to_the_reference(client, app, backend, monkeypatch):
+    """The canonical JSON texts are looked up before the leaves are computed; an event whose text was
+    not among them (a write in between) must not be hashed with a guess."""
+    if backend != "postgresql":
+        pytest.skip("the database's leaves are PostgreSQL's")
+    with inspect_db(app) as session:
+        write_event(session, AuditEvent(trace_id="t", actor_kind="user", operation="read", resource_type="case",
+                                        outcome="allowed", processing_activity="x", detail={"late": 1}), ["P-a"])
+        session.commit()
+    with inspect_connection(app) as connection:
+        last = connection.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
+        expected = [reference_leaf(event, names) for event, names in events_with_persons(connection, last - 1, last)]
+        monkeypatch.setattr(audit_leaves._postgresql, "details", audit_leaves._postgresql.details + " AND false")
+        assert audit_leaves._postgresql.leaves(connection, last - 1, last) is None
+        assert audit_leaves.leaves(connection, last - 1, last) == expected
 
 
 def test_a_later_column_left_unset_keeps_the_leaf_of_an_event_written_before_it(client, app):

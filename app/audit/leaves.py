@@ -13,8 +13,8 @@ columns: one string join per event, with the same C string escaper json.dumps us
 columns, a column added later is hashed too; a column of a type it does not know stops the import
 rather than being left out. `tests/test_audit_leaves.py` holds it to json.dumps byte for byte.
 
-That encoder is the reference, and SQLite's path. On PostgreSQL `leaves` builds the same documents
-faster from a template per shape of row (`audit_leaves_pg.py`), held to the same tests.
+That encoder is the reference, and SQLite's path. On PostgreSQL `leaves` has the database build and
+hash the same documents (`audit_leaves_pg.py`), held to the same tests.
 """
 
 import gc
@@ -160,7 +160,9 @@ def _persons(connection: Connection, after: int, until: int) -> dict[int, list[s
 def leaves(connection: Connection, after: int, until: int) -> list[bytes]:
     """The leaf hashes of the events with after < seq <= until, in order."""
     if connection.dialect.name == "postgresql" and audit_leaves_pg.usable(connection):
-        return _postgresql.leaves(connection, after, until)
+        hashes = _postgresql.leaves(connection, after, until)
+        if hashes is not None:
+            return hashes
     return reference_leaves(connection, after, until)
 
 
