@@ -1,5 +1,6 @@
 """Engine and the one dependency that owns each request's transaction."""
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -10,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session as SQLModelSession
 
 from app.auth import guard
@@ -36,6 +38,29 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# A pooled connection idle this long is checked before use: a database restart or a firewall may have
+# dropped it meanwhile. One in steady use is not, which saves a round trip per request (what
+# `pool_pre_ping` costs); if such a connection was dropped after all, its request answers 503 with
+# Retry-After (a client retries) and SQLAlchemy discards every connection the pool held before.
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _note_checkin(_dbapi_connection, record) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_after_idle(engine: Engine):
+    def ping(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("the pooled connection was dropped") from error  # the pool connects anew
+    return ping
+
+
 def make_engine(settings: Settings, owner: bool = False) -> Engine:
     """SQL parameters are hidden from error messages: they are personal data. `owner`: connect as the
     role that owns the tables (OWNER_DATABASE_URL), for migrations and the audit log's own retention."""
@@ -47,8 +72,10 @@ def make_engine(settings: Settings, owner: bool = False) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=settings.database_pool_size,
+        engine = create_engine(url, pool_size=settings.database_pool_size,
                                max_overflow=settings.database_max_overflow, hide_parameters=True)
+        event.listen(engine, "checkin", _note_checkin)
+        event.listen(engine, "checkout", _ping_after_idle(engine))
     guard.install(engine)
     return engine
 
