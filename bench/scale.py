@@ -54,22 +54,26 @@ def _refused(client: httpx.Client, read: Read, token: str) -> int | None:
 
 
 def _measure(ctx: Context, measured: list[Read], tokens: dict[str, str], intake: bool) -> Phase:
-    phase = Phase({})
+    # Intake first: a read that outlasts its run (statistics at full size) keeps the server busy after wrk stops.
+    phase = Phase({}, _intake(ctx, tokens) if intake else None)
     with httpx.Client(base_url=ctx.server.url, timeout=60) as client:
         for read in measured:
             token = tokens[CALLERS[read.role]]
             status = _refused(client, read, token)
             phase.loads[read.name] = status or _get(ctx.server.url, read.paths, token, ctx.seconds)
             print(f"  {read.name}: {_figure(phase.loads[read.name])}", file=sys.stderr)
-    if intake:
-        # A reporter of its own, so that the measured reporter's list does not grow with the intakes.
-        args = ("signal", f"{API}/signals", tokens["scale-reporter"])
-        wrk.run(ctx.server.url, CONNECTIONS, 1, *args)  # warm-up
-        # The best of three: on a shared machine one run's rate swung by 2× either way between the sizes.
-        phase.intake = max((wrk.run(ctx.server.url, CONNECTIONS, ctx.seconds, *args) for _ in range(INTAKE_RUNS)),
-                           key=lambda load: load.rate)
-        print(f"  intake: {_figure(phase.intake)}", file=sys.stderr)
     return phase
+
+
+def _intake(ctx: Context, tokens: dict[str, str]) -> Load:
+    # A reporter of its own, so that the measured reporter's list does not grow with the intakes.
+    args = ("signal", f"{API}/signals", tokens["scale-reporter"])
+    wrk.run(ctx.server.url, CONNECTIONS, 1, *args)  # warm-up
+    # The best of three: on a shared machine one run's rate swung by 2× either way between the sizes.
+    best = max((wrk.run(ctx.server.url, CONNECTIONS, ctx.seconds, *args) for _ in range(INTAKE_RUNS)),
+               key=lambda load: load.rate)
+    print(f"  intake: {_figure(best)}", file=sys.stderr)
+    return best
 
 
 def _figure(load: Load | int) -> str:
