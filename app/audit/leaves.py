@@ -17,13 +17,12 @@ That encoder is the reference, and SQLite's path. On PostgreSQL `leaves` has the
 hash the same documents (`audit_leaves_pg.py`), held to the same tests.
 """
 
-import gc
 import hashlib
 import json
-import multiprocessing
 import os
+import threading
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC
 from json.encoder import encode_basestring
@@ -32,7 +31,6 @@ from sqlalchemy import (
     JSON,
     Connection,
     DateTime,
-    Engine,
     Integer,
     String,
     Text,
@@ -54,7 +52,7 @@ SEQ = [column.name for column in COLUMNS].index("seq")
 # Columns added to audit_events after events were first sealed, in the order they were added.
 LATER_COLUMNS = frozenset({"municipality_id", "processing_activity_version", "span_id", "parent_span_id",
                            "foreign_processor"})
-# Below this many sealed events, starting worker processes costs more than it saves.
+# Below this many sealed events one connection does: opening one per core would weigh more than it saves.
 PARALLEL_MIN_EVENTS = 200_000
 
 _sorted_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
@@ -198,37 +196,31 @@ def batch(connection: Connection, after: int, until: int) -> Batch:
 def batches(connection: Connection, spans: list[tuple[int, int]], events: int) -> Iterator[Batch]:
     """The batch of each (after, until) span, in order.
 
-    On PostgreSQL, with enough events to be worth it, one process per core computes them, each on
-    its own connection, so that hashing in Python and reading in the database overlap on every core.
+    On PostgreSQL, with enough events to be worth it, one connection per core computes them: the
+    database builds and hashes the leaves, so each is a server process of its own, busy on a core,
+    while its thread here waits for it with the GIL released.
     """
     workers = min(os.cpu_count() or 1, len(spans))
     if connection.dialect.name != "postgresql" or workers < 2 or events < PARALLEL_MIN_EVENTS:
         for span in spans:
             yield batch(connection, *span)
         return
-    url = connection.engine.url.render_as_string(hide_password=False)
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
-                               initargs=(url,))
+    # An engine of its own: the caller's pool may be too small to lend a connection per core.
+    engine = create_engine(connection.engine.url, hide_parameters=True, pool_size=workers, max_overflow=0)
+    local, opened = threading.local(), []
+
+    def in_thread(span: tuple[int, int]) -> Batch:
+        if not hasattr(local, "connection"):  # one per thread, for all of its spans
+            local.connection = engine.connect()
+            opened.append(local.connection)
+            tenancy.apply(local.connection, tenancy.ALL)
+        return batch(local.connection, *span)
+
+    pool = ThreadPoolExecutor(workers)
     try:
-        yield from pool.map(_batch_in_worker, spans)
+        yield from pool.map(in_thread, spans)
     finally:
         pool.shutdown(cancel_futures=True)
-
-
-_worker_engine: Engine | None = None
-
-
-def _start_worker(url: str) -> None:
-    global _worker_engine
-    # The cyclic collector, run every few hundred new tuples, walked the rows (and everything the
-    # worker inherited from its parent) for nothing: no cycles are made here. A tenth of the time.
-    gc.disable()
-    # One connection for all the worker's spans: a backend started per span cost more than its span's
-    # Merkle tree. It closes when the worker process ends.
-    _worker_engine = create_engine(url, hide_parameters=True, pool_size=1, max_overflow=0)
-
-
-def _batch_in_worker(span: tuple[int, int]) -> Batch:
-    with _worker_engine.connect() as connection:
-        tenancy.apply(connection, tenancy.ALL)
-        return batch(connection, *span)
+        for each in opened:  # after the threads ended: no statement of theirs is still under way
+            each.close()
+        engine.dispose()
