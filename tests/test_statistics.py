@@ -1,14 +1,21 @@
 """Statistics: aggregates only, small counts suppressed, complementary suppression, access."""
 
-import pytest
+import uuid
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import select, update
+
+from app.models import Signal
 from app.privacy.suppression import suppress, suppress_total
 from tests.case_helpers import new_case
+from tests.db import inspect_connection
 from tests.factories import submit, with_etag
 from tests.meeting_helpers import plan, set_status
 
 URL = "/api/v1/statistics"
 PERIOD = {"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"}
+SIGNALS = Signal.__table__
 
 
 def test_small_counts_are_suppressed_with_a_complement():
@@ -74,3 +81,21 @@ def test_median_time_to_first_meeting_needs_enough_cases(client, auth, app):
     client.post(f"/api/v1/meetings/{meeting['id']}/agenda/items", json={"case_id": item["case_id"]}, headers=headers)
     body = client.get(URL, params=PERIOD, headers=headers).json()
     assert 0 <= body["median_days_to_first_meeting"] < 1
+
+
+def test_counts_and_median_are_computed_alike_on_every_backend(client, auth, app):
+    """The database counts and takes the median (PostgreSQL) where Python once did: the same figures."""
+    headers = auth("coordinator")
+    ids = [submit(client, auth("teacher"), name=f"Persoon {i}", bsn=None)["id"] for i in range(6)]
+    for signal_id in ids:
+        client.post(f"/api/v1/signals/{signal_id}/triage", json={"outcome": "new_case"}, headers=headers)
+    with inspect_connection(app, write=True) as connection:
+        for signal_id, hours in zip(ids, (1, 2, 3, 4, 10, 20), strict=True):
+            row = SIGNALS.c.id == uuid.UUID(signal_id)
+            created = connection.execute(select(SIGNALS.c.created_at).where(row)).scalar_one()
+            triaged = created + timedelta(hours=hours, minutes=30)
+            connection.execute(update(SIGNALS).where(row).values(triaged_at=triaged))
+    body = client.get(URL, params=PERIOD, headers=headers).json()
+    assert body["median_hours_to_triage"] == 4.0  # between 3.5 and 4.5 hours
+    assert body["signals_total"] == 6 and body["signals_by_outcome"]["counts"] == {"linked_to_case": 6}
+    assert sum(body["signals_by_category"]["counts"].values()) >= 6

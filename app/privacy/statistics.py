@@ -1,14 +1,17 @@
 """Statistics for evaluation and the council: aggregates of one municipality, audited, no persons."""
 
+import json
 import statistics as stats
 from collections import Counter
 from datetime import datetime
 
+from sqlalchemy import Text, cast, extract
 from sqlmodel import Session, func, select
 
 from app.audit.writer import Auditor
 from app.auth import guard
 from app.auth.principal import forbidden
+from app.db import dialect_name
 from app.models import AgendaItem, Case, Meeting, Signal
 from app.models.audit import Operation
 from app.models.statistics import Breakdown, Statistics
@@ -48,25 +51,45 @@ def compute(auditor: Auditor, since: datetime, until: datetime, threshold: int) 
     return result
 
 
+def _signal_counts(session: Session, period) -> list[tuple]:
+    """Signals counted by the database per combination of categories, district, urgency and outcome: a
+    year of a large municipality is some hundreds of combinations, not a hundred thousand rows."""
+    categories = cast(Signal.categories, Text)
+    return session.exec(select(categories, Signal.district, Signal.urgency, Signal.status, func.count())
+                        .where(*period).group_by(categories, Signal.district, Signal.urgency, Signal.status)).all()
+
+
+def _median_hours_to_triage(session: Session, period, threshold: int) -> float | None:
+    triaged = (*period, Signal.triaged_at.is_not(None))
+    if dialect_name(session) == "postgresql":
+        hours = extract("epoch", Signal.triaged_at - Signal.created_at) / 3600
+        count, median = session.exec(select(func.count(), func.percentile_cont(0.5).within_group(hours))
+                                     .where(*triaged)).one()
+        return round(median, 1) if count >= threshold else None
+    pairs = session.exec(select(Signal.created_at, Signal.triaged_at).where(*triaged)).all()
+    return _median([(t - c).total_seconds() / 3600 for c, t in pairs], threshold)
+
+
 def _compute(session: Session, municipality, since: datetime, until: datetime, threshold: int) -> Statistics:
-    signals = session.exec(select(Signal.categories, Signal.district, Signal.urgency, Signal.status,
-                                  Signal.created_at, Signal.triaged_at).where(
-        Signal.municipality_id == municipality, Signal.created_at >= since, Signal.created_at < until)).all()
-    cases = session.exec(select(Case.status).where(Case.municipality_id == municipality, Case.created_at >= since,
-                                                   Case.created_at < until)).all()
-    hours = [(t - c).total_seconds() / 3600 for *_, c, t in signals if t is not None]
+    period = (Signal.municipality_id == municipality, Signal.created_at >= since, Signal.created_at < until)
+    groups = _signal_counts(session, period)
+    cases = session.exec(select(Case.status, func.count()).where(
+        Case.municipality_id == municipality, Case.created_at >= since, Case.created_at < until)
+        .group_by(Case.status)).all()
 
-    def breakdown(values) -> Breakdown:
-        return Breakdown(counts=suppress(dict(Counter(values)), threshold))
+    def breakdown(weighted) -> Breakdown:
+        counts = Counter()
+        for value, count in weighted:
+            counts[value] += count
+        return Breakdown(counts=suppress(dict(counts), threshold))
 
-    result = Statistics(
+    return Statistics(
         since=since, until=until, suppression_threshold=threshold,
-        signals_total=suppress_total(len(signals), threshold),
-        signals_by_category=breakdown(c for row in signals for c in row[0]),
-        signals_by_district=breakdown(row[1] or "unknown" for row in signals),
-        signals_by_urgency=breakdown(row[2] for row in signals),
-        signals_by_outcome=breakdown(row[3] for row in signals),
-        cases_opened=suppress_total(len(cases), threshold), cases_by_status=breakdown(cases),
-        median_hours_to_triage=_median(hours, threshold),
+        signals_total=suppress_total(sum(g[-1] for g in groups), threshold),
+        signals_by_category=breakdown((c, g[-1]) for g in groups for c in json.loads(g[0])),
+        signals_by_district=breakdown((g[1] or "unknown", g[-1]) for g in groups),
+        signals_by_urgency=breakdown((g[2], g[-1]) for g in groups),
+        signals_by_outcome=breakdown((g[3], g[-1]) for g in groups),
+        cases_opened=suppress_total(sum(n for _, n in cases), threshold), cases_by_status=breakdown(cases),
+        median_hours_to_triage=_median_hours_to_triage(session, period, threshold),
         median_days_to_first_meeting=_median(_days_to_first_meeting(session, municipality, since, until), threshold))
-    return result
