@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import deployment, rows, versus, wrk
+from bench import deployment, rows, scale, versus, wrk
 from bench.rows import Context, Row
 
 ROWS = {"health": rows.health, "intake8": versus.intake, "intake32": lambda ctx: rows.intake(ctx, 32),
@@ -31,6 +31,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the bench database (its name is printed)")
     parser.add_argument("--only", nargs="+", choices=ROWS, metavar="ROW",
                         help=f"run only these rows (and what they need): {', '.join(ROWS)}")
+    parser.add_argument("--scale", action="store_true", help="the scale bench instead (bench/scale.py): a large "
+                        "registry, every read as each role; the options after it are its own (--scale --help)")
     return parser.parse_args()
 
 
@@ -71,6 +73,9 @@ def _measure(ctx: Context, names: list[str]) -> list[Row]:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--scale"]:
+        scale.main(sys.argv[2:])
+        return
     args = _arguments()
     wrk.require_wrk()
     started = time.monotonic()

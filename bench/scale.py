@@ -1,4 +1,4 @@
-"""`.venv/bin/python -m bench.scale`: every list and single read of case data, as each role that may call it,
+"""`.venv/bin/python -m bench --scale` (or `-m bench.scale`): every list and single read of case data, as each role that may call it,
 and intake, on a small registry and again after a bulk load to a large one (issue 13); prints a table."""
 
 import argparse
@@ -124,8 +124,8 @@ def run(ctx: Context, factor: float, only: list[str] | None = None) -> list[Row]
     return found + ([_intake_row(small.intake, large.intake)] if intake else [])
 
 
-def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__)
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench --scale", description=__doc__)
     parser.add_argument("--factor", type=float, default=1.0, help="size of the large registry: 1.0 (default) is "
                         "1,000,000 signals, 500,000 persons, 100,000 cases, 10,000,000 audit events")
     parser.add_argument("--seconds", type=int, default=5, help="duration of each load run (default 5)")
@@ -133,7 +133,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the bench database (its name is printed)")
     parser.add_argument("--only", nargs="+", metavar="TEXT", help="only the reads whose name contains one of these "
                         "(e.g. '/cases/{id}/items' or 'as partner'); 'intake' for the intake row")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def _table(results: list[Row]) -> str:
@@ -148,8 +148,8 @@ def _context(deployed: deployment.Deployment, server, seconds: int) -> Context:
     return Context(**unused | {"deployment": deployed, "server": server, "seconds": seconds, "events": 0})
 
 
-def main() -> None:
-    args = _arguments()
+def main(argv: list[str] | None = None) -> None:
+    args = _arguments(argv)
     wrk.require_wrk()
     started, load_average = time.monotonic(), os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="casus-scale-") as scratch:
