@@ -1,5 +1,6 @@
 """`.venv/bin/python -m bench --scale` (or `-m bench.scale`): every list and single read of case data, as
-each role that may call it, and intake, on a small registry and again after a bulk load to a large one (issue 13); prints a table."""
+each role that may call it, and intake, on a small registry and again after a bulk load to a large one
+(issue 13); prints a table."""
 
 import argparse
 import json

@@ -11,7 +11,6 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
-
 SLOTS = [0, 0, 1, 2, 3]
 # Share of cases (percent) each column of Layout.orgs takes part in: municipality, police, care, youth
 # work, education, probation.
