@@ -114,9 +114,13 @@ class Policy:
         rules = self.rules_for(viewer.principal, reading, only)
         if not rules:
             return None
-        conditions = [rule.where(viewer) for rule in rules]
-        flags = [c.label(f"rule_{i}") for i, c in enumerate(conditions)] if len(rules) > 1 else []
-        return self.query.add_columns(*flags).where(or_(*conditions)), rules
+        return self._flagged(viewer, rules).where(or_(*(rule.where(viewer) for rule in rules))), rules
+
+    def _flagged(self, viewer: Viewer, rules: list[Rule]) -> Select:
+        """The query with, where more than one rule applies, a column per rule: whether the row stands in it."""
+        if len(rules) == 1:
+            return self.query
+        return self.query.add_columns(*(rule.where(viewer).label(f"rule_{i}") for i, rule in enumerate(rules)))
 
     def _found(self, row: Row, rules: list[Rule]) -> Found:
         if len(rules) == 1:
@@ -205,12 +209,17 @@ class Policy:
                   newest_first: bool = True) -> tuple[list[Found], bool]:
         """One page of the visible rows that meet `conditions` (in `order`), and whether more follow; not
         audited: the caller audits what it shows."""
-        scoped = self.scoped(viewer)
-        if scoped is None:
+        rules = self.rules_for(viewer.principal)
+        if not rules:
             return [], False
-        query, rules = scoped
-        if len(rules) > 1:
-            query = query.where(self.id.in_(self._page_ids(viewer, rules, page, conditions, newest_first)))
+        if len(rules) == 1:
+            query = self.query.where(rules[0].where(viewer))
+        else:
+            # Only the ids of the branches: each met its rule already, and an OR of the rules here again
+            # would have PostgreSQL check every row of the table against it (a sequential scan) before
+            # joining them.
+            query = self._flagged(viewer, rules).where(
+                self.id.in_(self._page_ids(viewer, rules, page, conditions, newest_first)))
         with self.context():
             rows = session.execute(keyset(query.where(*conditions), page, *self.order, newest_first)).all()
         found, more = split(rows, page)
