@@ -46,7 +46,12 @@ class Decision(StrEnum):
 
 class Meeting(SQLModel, table=True):
     __tablename__ = "meetings"
-    __table_args__ = (Index("ix_meetings_municipality_starts", "municipality_id", "starts_at", "id"),)
+    # Pages in start order: a municipality's, with or without a status; across municipalities, the
+    # meetings a partner attends (migration 0013).
+    __table_args__ = (Index("ix_meetings_municipality_starts", "municipality_id", "starts_at", "id"),
+                      Index("ix_meetings_municipality_status_starts", "municipality_id", "status", "starts_at", "id"),
+                      Index("ix_meetings_status_starts", "status", "starts_at", "id"),
+                      Index("ix_meetings_starts", "starts_at", "id"))
 
     id: uuid.UUID = id_field()
     municipality_id: uuid.UUID = Field(foreign_key="organisations.id")
