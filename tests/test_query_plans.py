@@ -211,8 +211,6 @@ def _send_reads(app, client, auth, caller: str) -> list[str]:
 
 # Found by this test and not fixed yet; strict, so a fix must remove its entry.
 KNOWN = {
-    "care": "cases?status=closed reads every case of the status (the member rule)",
-    "police": "cases?status=closed reads every case of the status (the member rule)",
     "privacy": "emergency accesses are paged by granted_at, which no index serves",
 }
 

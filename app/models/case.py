@@ -28,7 +28,9 @@ class RiskLevel(StrEnum):
 
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_municipality_created", "municipality_id", "created_at", "id"),)
+    # Pages newest first: a municipality's; of a status, for the member rule (migration 0014).
+    __table_args__ = (Index("ix_cases_municipality_created", "municipality_id", "created_at", "id"),
+                      Index("ix_cases_status_created", "status", "created_at", "id"))
 
     id: uuid.UUID = id_field()
     number: str = Field(max_length=20, unique=True)
