@@ -210,9 +210,7 @@ def _send_reads(app, client, auth, caller: str) -> list[str]:
 
 
 # Found by this test and not fixed yet; strict, so a fix must remove its entry.
-KNOWN = {
-    "privacy": "emergency accesses are paged by granted_at, which no index serves",
-}
+KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("caller", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=KNOWN[c]))

@@ -22,7 +22,10 @@ class ReviewStatus(StrEnum):
 
 class EmergencyAccess(SQLModel, table=True):
     __tablename__ = "emergency_accesses"
-    __table_args__ = (Index("ix_emergency_accesses_actor_case", "actor_id", "case_id", "expires_at"),)
+    # The privacy officer's list pages newest grant first, with or without a review status (migration 0015).
+    __table_args__ = (Index("ix_emergency_accesses_actor_case", "actor_id", "case_id", "expires_at"),
+                      Index("ix_emergency_accesses_granted", "granted_at", "id"),
+                      Index("ix_emergency_accesses_review_status_granted", "review_status", "granted_at", "id"))
 
     id: uuid.UUID = id_field()
     case_id: uuid.UUID = Field(foreign_key="cases.id")
@@ -32,7 +35,7 @@ class EmergencyAccess(SQLModel, table=True):
     reason: str = Field(max_length=2000)
     granted_at: datetime = created_at_field()
     expires_at: datetime = Field(sa_type=UTCDateTime)
-    review_status: str = Field(default=ReviewStatus.pending, max_length=10, index=True)
+    review_status: str = Field(default=ReviewStatus.pending, max_length=10)
     reviewed_by: uuid.UUID | None = None
     review_note: str | None = Field(default=None, max_length=2000)
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
