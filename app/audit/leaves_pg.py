@@ -21,6 +21,7 @@ database. Functions are named with their schema, so a function a user creates ca
 one of PostgreSQL's by matching the arguments better.
 """
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from sqlalchemy import Column, Connection, Table
 
@@ -49,51 +50,81 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _case(column: str | None, when_set: str, when_null: str) -> str:
+    if column is None or when_set == when_null:
+        return when_set
+    return f"CASE WHEN {column} IS NULL THEN {when_null} ELSE {when_set} END"
+
+
+class _Field(NamedTuple):
+    """One key and its value in the document; `head` and `tail` are the texts before and after the
+    value, (when set, when NULL), as the reference writes them."""
+
+    column: str | None  # the column whose NULL chooses between them; None: the same either way
+    value: str  # SQL; NULL adds nothing to concat()
+    head: tuple[str, str]
+    tail: tuple[str, str]
+
+
+def _glue(before: _Field | None, after: _Field | None) -> str:
+    """One argument for all the text between two values: concat() costs per argument, not per byte."""
+    def between(before_null: int, after_null: int) -> str:
+        return _literal((before.tail[before_null] if before else "") + (after.head[after_null] if after else "}"))
+
+    column = after.column if after else None
+    return _case(before.column if before else None, _case(column, between(0, 0), between(0, 1)),
+                 _case(column, between(1, 0), between(1, 1)))
+
+
 class Leaves:
     """Computes leaves for one table layout; `kind` and `canonical_json` are the reference's own."""
 
     def __init__(self, events: Table, persons: Table, columns: list[Column], kind: Callable[[Column], str],
                  canonical_json: Callable[[str], str], later: frozenset[str]):
         self.canonical_json, self.persons = canonical_json, persons.name
-        fields = sorted([(c.name, kind(c)) for c in columns] + [("persons", "persons")])
-        self.strings = [f"e.{name}" for name, kind_ in fields if kind_ == "string"] + ["p.first"]
+        names = sorted([(c.name, kind(c)) for c in columns] + [("persons", "persons")])
+        self.strings = [f"e.{name}" for name, kind_ in names if kind_ == "string"] + ["p.first"]
         fast, exact = [], []
-        for i, (name, kind_) in enumerate(fields):
+        for i, (name, kind_) in enumerate(names):
             key = ("{" if i == 0 else ",") + '"' + name + '":'
-            fast += self._pieces(f"e.{name}", kind_, key, name in later, escaped=False)
-            exact += self._pieces(f"e.{name}", kind_, key, name in later, escaped=True)
-        self.sql = self._query(events.name, fast, exact)
+            fast.append(self._field(name, kind_, key, name in later, escaped=False))
+            exact.append(self._field(name, kind_, key, name in later, escaped=True))
+        self.sql = self._query(events.name, self._arguments(fast), self._arguments(exact))
         self.details = (f"SELECT DISTINCT pg_catalog.convert_to(e.detail::text, 'UTF8') FROM {events.name} e "
                         "WHERE e.seq > %(after)s AND e.seq <= %(until)s")
 
-    def _pieces(self, column: str, kind: str, key: str, later: bool, escaped: bool) -> list[str]:
-        """concat()'s arguments for one key and its value: NULL arguments add nothing."""
+    @staticmethod
+    def _arguments(fields: list[_Field]) -> str:
+        glued = [_glue(None, fields[0])]
+        for before, after in zip(fields, fields[1:] + [None], strict=True):
+            glued += [before.value, _glue(before, after)]
+        return ", ".join(glued)
+
+    def _field(self, name: str, kind: str, key: str, later: bool, escaped: bool) -> _Field:
         if kind == "persons":
             one = "pg_catalog.to_json(p.first)::text" if escaped else "pg_catalog.concat('\"', p.first, '\"')"
-            return [_literal(key + "["), f"CASE WHEN p.n = 1 THEN {one} WHEN p.n > 1 THEN {self._several()} END", "']'"]
+            value = f"CASE WHEN p.n = 1 THEN {one} WHEN p.n > 1 THEN {self._several()} END"
+            return _Field(None, value, (key + "[", key + "["), ("]", "]"))
         if kind == "json":  # NULL in a NOT NULL column must not crash: the reference writes null too
-            return [_literal(key), "coalesce(d.canon, 'null')"]
-        if kind == "string" and escaped:
-            value, close = f"pg_catalog.to_json({column})::text", None
+            return _Field(None, "coalesce(d.canon, 'null')", (key, key), ("", ""))
+        column = f"e.{name}"
+        if kind == "string" and escaped:  # to_json writes the quotes
+            value, close = f"pg_catalog.to_json({column})::text", ""
         elif kind == "integer":
-            value, close = f"{column}::text", None
+            value, close = f"{column}::text", ""
         else:
             value, close = _QUOTED.get(kind, "{c}").format(c=column), _CLOSE[kind]
-        opening = key if close is None else key + '"'
-        if later:  # left out when NULL, key and all
-            start = f"CASE WHEN {column} IS NOT NULL THEN {_literal(opening)} END"
-        else:
-            start = f"CASE WHEN {column} IS NULL THEN {_literal(key + 'null')} ELSE {_literal(opening)} END"
-        return [start, value] + ([] if close is None else [f"CASE WHEN {column} IS NOT NULL THEN {_literal(close)} END"])
+        opening = key + '"' if close else key
+        # A later column is left out when NULL, key and all.
+        return _Field(column, value, (opening, "" if later else key + "null"), (close, ""))
 
     def _several(self) -> str:
         return ("(SELECT pg_catalog.string_agg(pg_catalog.to_json(x.pseudonym)::text, ',' ORDER BY x.pseudonym) "
                 f"FROM {self.persons} x WHERE x.event_seq = e.seq)")
 
-    def _query(self, events: str, fast: list[str], exact: list[str]) -> str:
+    def _query(self, events: str, fast: str, exact: str) -> str:
         clean = f"pg_catalog.strpos(pg_catalog.to_json(pg_catalog.concat({', '.join(self.strings)}))::text, E'\\\\') = 0"
-        document = (f"CASE WHEN {clean} THEN pg_catalog.concat({', '.join(fast)}, '}}') "
-                    f"ELSE pg_catalog.concat({', '.join(exact)}, '}}') END")
+        document = f"CASE WHEN {clean} THEN pg_catalog.concat({fast}) ELSE pg_catalog.concat({exact}) END"
         return f"""
 WITH d AS MATERIALIZED (SELECT pg_catalog.convert_from(raw, 'UTF8') AS raw, pg_catalog.convert_from(canon, 'UTF8') AS canon
                         FROM ROWS FROM (pg_catalog.unnest(%(raw)s::bytea[]), pg_catalog.unnest(%(canon)s::bytea[])) AS d(raw, canon)),
