@@ -17,8 +17,8 @@ Persons: one pseudonym comes from a grouped join, several from a sorted sub-sele
 
 Whether the database can be trusted to hash does not widen what verification trusts: it already
 trusts the database to hand over what it stores, and the seals it compares with are in the same
-database. Functions are named with their schema, so a function a user creates cannot stand in for
-one of PostgreSQL's by matching the arguments better.
+database. Functions are named with their schema all the same: a concat(text, …) a user created in
+another schema would otherwise outrank PostgreSQL's concat(VARIADIC "any") by matching better.
 """
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
