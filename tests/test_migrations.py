@@ -39,6 +39,11 @@ RELEASED = {
     "0008_tenancy.py": "0008",
     "0009_row_level_security.py": "0009",
     "0010_processing_register_and_trace_context.py": "0010",
+    "0011_index_actions_agreed_at_an_agenda_item.py": "0011",
+    "0012_row_level_security_probes_the_parent_by_key.py": "0012",
+    "0013_index_meetings_by_status_and_start.py": "0013",
+    "0014_index_cases_by_status_and_creation.py": "0014",
+    "0015_index_emergency_accesses_by_grant.py": "0015",
 }
 OLD_HEAD = "0010"  # the head when the files were renumbered: databases in use were at it
 SCRIPTS = ScriptDirectory(str(MIGRATIONS))
