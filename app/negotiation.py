@@ -1,8 +1,10 @@
 """What a request may ask of a route besides its body: only the query parameters the route declares
-(an unknown one answers 400 instead of being ignored: `?page_size=1` is not `?pageSize=1`), and a
+(an unknown one answers 400 instead of being ignored: `?page_size=1` is not `?pageSize=1`), each once
+unless it is a list (`?cursor=a&cursor=` would otherwise quietly mean the last one), and a
 representation the route offers (an Accept allowing none answers 406, RFC 9110 §12.5.1)."""
 
 from fastapi import Request
+from fastapi.dependencies.utils import field_annotation_is_sequence
 from fastapi.routing import APIRoute
 
 from app.errors import ApiError
@@ -22,16 +24,31 @@ def _per_route(compute):
     return cached
 
 
-@_per_route
-def _query_names(route: APIRoute) -> frozenset[str]:
-    """The query parameters the route and its dependencies declare, by the name a client sends."""
-    names: set[str] = set()
-    pending = [route.dependant]
+def _query_params(route: APIRoute) -> list:
+    """The query parameters the route and its dependencies declare."""
+    params, pending = [], [route.dependant]
     while pending:
         dependant = pending.pop()
-        names |= {param.alias for param in dependant.query_params}
+        params += dependant.query_params
         pending.extend(dependant.dependencies)
-    return frozenset(names)
+    return params
+
+
+@_per_route
+def _query_names(route: APIRoute) -> frozenset[str]:
+    """By the name a client sends."""
+    return frozenset(param.alias for param in _query_params(route))
+
+
+@_per_route
+def _single_valued(route: APIRoute) -> frozenset[str]:
+    return frozenset(param.alias for param in _query_params(route)
+                     if not field_annotation_is_sequence(param.field_info.annotation))
+
+
+def _refuse(names: list[str], detail: str, code: str, reason: str) -> ApiError:
+    return ApiError(400, f"{detail}: {', '.join(names)}.", errors=[
+        {"name": name, "location": "query", "code": code, "reason": reason} for name in names])
 
 
 @_per_route
@@ -66,9 +83,11 @@ async def strict_request(request: Request) -> None:
         return
     unknown = sorted(set(request.query_params) - _query_names(route))
     if unknown:
-        raise ApiError(400, f"Unknown query parameter(s): {', '.join(unknown)}.", errors=[
-            {"name": name, "location": "query", "code": "unknown_parameter", "reason": "not a parameter of this operation"}
-            for name in unknown])
+        raise _refuse(unknown, "Unknown query parameter(s)", "unknown_parameter", "not a parameter of this operation")
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1} & _single_valued(route))
+    if repeated:
+        raise _refuse(repeated, "Query parameter(s) given more than once", "repeated_parameter", "takes one value")
     accept = request.headers.get("accept")
     if accept and not any(_accepts(accept, media) for media in _offered(route)):
         raise ApiError(406, f"This resource is available as {', '.join(_offered(route))}.")

@@ -134,6 +134,14 @@ def test_an_unknown_query_parameter_is_refused_not_ignored(client, auth, query):
     assert {e["name"] for e in response.json()["errors"]} == {p.split("=")[0] for p in query.split("&")} - known
 
 
+@pytest.mark.parametrize("query", ["cursor=abc&cursor=", "status=open&status=closed", "pageSize=1&pageSize=1000"])
+def test_a_query_parameter_given_twice_is_refused(client, auth, query):
+    """A framework takes the last value: `?cursor=<anything>&cursor=` would quietly read the first page."""
+    response = client.get(f"/api/v1/cases?{query}", headers=auth("coordinator"))
+    assert response.status_code == 400 and response.headers["content-type"] == "application/problem+json"
+    assert [(e["name"], e["code"]) for e in response.json()["errors"]] == [(query.split("=")[0], "repeated_parameter")]
+
+
 @pytest.mark.parametrize(("accept", "status"), [
     ("application/pdf", 406), ("image/*", 406), ("application/json;q=0", 406), ("text/html", 406),
     ("application/json", 200), ("application/*", 200), ("*/*", 200), ("application/pdf, application/json;q=0.1", 200),
