@@ -125,10 +125,10 @@ def test_postgresql_refuses_update_and_delete_on_the_audit_log(client, auth, app
     assert verify(app).broken is None
 
 
-def test_verification_in_worker_processes_finds_the_same(client, auth, app, backend, monkeypatch):
+def test_verification_in_parallel_threads_finds_the_same(client, auth, app, backend, monkeypatch):
     from app.audit import leaves as audit_leaves
 
-    monkeypatch.setattr(audit_leaves, "PARALLEL_MIN_EVENTS", 0)  # on PostgreSQL: one process per core
+    monkeypatch.setattr(audit_leaves, "PARALLEL_MIN_EVENTS", 0)  # on PostgreSQL: one thread and connection per core
     make_events(client, auth)
     seal_all(app, batch_size=1)
     assert (verify(app).events, verify(app).broken) == (6, None)
