@@ -118,7 +118,7 @@ DOCUMENT = json.loads((Path(__file__).resolve().parent.parent / "openapi" / "ope
 OPERATIONS = [(method.upper(), path) for path, item in DOCUMENT["paths"].items() for method in item]
 # One account per role: melder, partner, coordinator, chair, expert, privacy_officer, admin.
 USERS = ["teacher", "care", "coordinator", "chair", "expert", "privacy", "admin"]
-CI_EXAMPLES = 6
+CI_EXAMPLES = 4
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES") or (CI_EXAMPLES if os.environ.get("CI") == "true" else 3))
 SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
                     suppress_health_check=list(HealthCheck))
