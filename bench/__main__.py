@@ -65,6 +65,7 @@ def _measure(ctx: Context, names: list[str]) -> list[Row]:
     results = []
     for name in names:
         started = time.monotonic()
+        ctx.deployment.analyze()
         produced = ROWS[name](ctx)
         for r in produced:
             print(f"  {r.name}: {r.figure} [{r.verdict}] ({time.monotonic() - started:.0f} s)", file=sys.stderr)
