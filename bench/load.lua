@@ -1,8 +1,14 @@
 -- wrk script for the bench. Environment: BENCH_MODE (get | signal | item), BENCH_PATH, BENCH_TOKEN, BENCH_RUN.
+-- get: BENCH_PATH may hold several paths separated by spaces, taken in turn, so that one run reads
+-- several records, not one cached in every layer (the scale bench).
 -- signal: every request a POST with its own Idempotency-Key and its own subject (a new person each time).
 -- item: every request a POST of a new item to the baseline service (bench/baseline.py).
 local mode = os.getenv("BENCH_MODE") or "get"
-local path = os.getenv("BENCH_PATH") or "/health"
+local paths = {}
+for each in string.gmatch(os.getenv("BENCH_PATH") or "/health", "%S+") do
+  table.insert(paths, each)
+end
+local path = paths[1]
 local token = os.getenv("BENCH_TOKEN")
 local run = os.getenv("BENCH_RUN") or tostring(os.time())
 local body_format = '{"subject":{"name":"Bench Persoon %s","date_of_birth":"1990-01-01"},' ..
@@ -25,10 +31,10 @@ function init(args)
 end
 
 function request()
-  if mode == "get" then
-    return wrk.format("GET", path, headers)
-  end
   count = count + 1
+  if mode == "get" then
+    return wrk.format("GET", paths[1 + count % #paths], headers)
+  end
   local id = run .. "-" .. tid .. "-" .. count
   if mode == "item" then
     return wrk.format("POST", path, headers, string.format(item_format, id))

@@ -3,7 +3,6 @@ each role that may call it, and intake, on a small registry and again after a bu
 (issue 13); prints a table."""
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -15,13 +14,11 @@ from pathlib import Path
 import httpx
 
 from bench import deployment, scale_callers, scale_load, wrk
-from bench.rows import Context, Row
+from bench.rows import API, Context, Row
 from bench.scale_data import Sizes, sizes
 from bench.scale_reads import CALLERS, Read, reads
 from bench.wrk import Load
 
-API = "/api/v1"
-SCRIPT = Path(__file__).resolve().parent / "scale.lua"
 SMALL = sizes(0.001)  # 100 cases, 500 persons, 1,000 signals, 10 meetings, 10,000 audit events
 CONNECTIONS = 8
 TARGET = "p50 < 25 ms, p99 < 100 ms, p50 ≤ 2× small"
@@ -37,12 +34,7 @@ class Phase:
 
 
 def _get(url: str, paths: tuple[str, ...], token: str, seconds: int) -> Load:
-    env = {**os.environ, "BENCH_PATHS": " ".join(API + p for p in paths), "BENCH_TOKEN": token}
-    argv = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "-s", str(SCRIPT), url]
-    output = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
-    figures = json.loads(next(line for line in output.splitlines() if line.startswith("BENCH ")).removeprefix("BENCH "))
-    return Load(figures["requests"], figures["duration_us"] / 1e6, figures["errors"],
-                figures["p50_us"] / 1000, figures["p99_us"] / 1000)
+    return wrk.run(url, CONNECTIONS, seconds, path=" ".join(API + p for p in paths), token=token)
 
 
 def _refused(client: httpx.Client, read: Read, token: str) -> int | None:

@@ -34,11 +34,12 @@ def require_wrk() -> None:
 
 def run(url: str, connections: int, seconds: int, mode: str = "get", path: str = "/health",
         token: str | None = None) -> Load:
+    """`path`: in mode get, several paths separated by spaces are requested in turn."""
     # One wrk thread: it keeps up with these rates and leaves the cores to the server.
     env = {**os.environ, "BENCH_MODE": mode, "BENCH_PATH": path, "BENCH_RUN": uuid.uuid4().hex[:8]}
     if token:
         env["BENCH_TOKEN"] = token
-    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(SCRIPT), url + path]
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(SCRIPT), url + path.split()[0]]
     output = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("BENCH "))
     figures = json.loads(line.removeprefix("BENCH "))
