@@ -74,7 +74,7 @@ def signal_body(name: str) -> dict:
             "district": "Centrum"}
 
 
-def _signal(ctx: Context, name: str) -> dict:
+def submit_signal(ctx: Context, name: str) -> dict:
     headers = {"Authorization": f"Bearer {ctx.token('bench-melder')}"}
     return httpx.post(f"{ctx.server.url}{API}/signals", json=signal_body(name),
                       headers=headers).raise_for_status().json()
@@ -100,7 +100,7 @@ def intake(ctx: Context, connections: int) -> list[Row]:
 def case_read(ctx: Context) -> list[Row]:
     """Audited, unaudited and the baseline's list alternate in six rounds; each verdict is the median of
     the rounds' ratios, so that a burst of other work on a shared machine distorts one round, not the verdict."""
-    signal = _signal(ctx, "Casus Persoon")
+    signal = submit_signal(ctx, "Casus Persoon")
     coordinator = {"Authorization": f"Bearer {ctx.token('bench-coordinator')}"}
     triaged = httpx.post(f"{ctx.server.url}{API}/signals/{signal['id']}/triage", json={"outcome": "new_case"},
                          headers=coordinator).raise_for_status().json()
@@ -132,7 +132,7 @@ def merged(loads: list[Load]) -> Load:
 
 def access_report(ctx: Context) -> list[Row]:
     """One person's report over a log of `events` events; the person is in 1,000 of them."""
-    _signal(ctx, "Inzage Persoon")
+    submit_signal(ctx, "Inzage Persoon")
     with psycopg.connect(ctx.deployment.dsn) as db:
         person_id, pseudonym = db.execute("SELECT id, pseudonym FROM persons WHERE name = 'Inzage Persoon'").fetchone()
     took = auditlog.bulk_load(ctx.deployment.dsn, ctx.events, pseudonym, 1000, ctx.deployment.organisations)

@@ -10,14 +10,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import jwt
 import psycopg
 from sqlalchemy.engine import make_url
 
 from bench import baseline
 from bench.deployment import ADMIN_URL, Deployment
-from bench.rows import API, PAIRS, Context, Row, latency, load, merged, signal_body
+from bench.rows import API, PAIRS, Context, Row, latency, load, merged, submit_signal
 from bench.server import Server
 from bench.wrk import Load
 
@@ -99,8 +98,7 @@ def intake(ctx: Context) -> list[Row]:
 def signal_list(ctx: Context) -> list[Row]:
     """The coordinator's first page of ten signals (audited: one event naming the ten persons)."""
     for n in range(ITEMS):
-        httpx.post(f"{ctx.server.url}{API}/signals", json=signal_body(f"Lijst Persoon {n}"),
-                   headers={"Authorization": f"Bearer {ctx.token('bench-melder')}"}).raise_for_status()
+        submit_signal(ctx, f"Lijst Persoon {n}")
     ours = {"path": f"{API}/signals?pageSize=10", "token": ctx.token("bench-coordinator")}
     on, base, ratio = _compare(_pairs(ctx, ours, {"path": "/items/", "token": ctx.baseline.token}))
     return [_baseline_row("list ten items: JWT, user by id, SELECT", base),
