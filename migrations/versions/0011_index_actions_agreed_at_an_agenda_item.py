@@ -2,7 +2,7 @@
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-03 10:00:00.000000
+Create Date: 2026-12-02 14:58:20.000000
 
 The agenda (app/auth/policies/agendas.py) shows per item the actions agreed at it: without the index,
 reading the agenda of one meeting read every action of the registry (tests/test_query_plans.py).

@@ -2,7 +2,7 @@
 
 Revision ID: 0012
 Revises: 0011
-Create Date: 2026-12-04 10:00:00.000000
+Create Date: 2026-12-02 15:19:45.000000
 
 Migration 0009 shows a row of such a table (an action, an information item, an agenda item...) where
 `EXISTS (SELECT 1 FROM <parent> ...)` finds its parent in sight. PostgreSQL may run an EXISTS as a hashed

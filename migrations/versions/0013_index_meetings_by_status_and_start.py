@@ -2,7 +2,7 @@
 
 Revision ID: 0013
 Revises: 0012
-Create Date: 2026-12-04 11:00:00.000000
+Create Date: 2026-12-02 15:20:00.000000
 
 GET /meetings?status=planned read every meeting: the index on (municipality, start) gives the page's
 order, but PostgreSQL, expecting few planned meetings among thousands, read and sorted them all

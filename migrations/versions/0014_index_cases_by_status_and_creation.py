@@ -2,7 +2,7 @@
 
 Revision ID: 0014
 Revises: 0013
-Create Date: 2026-12-04 12:00:00.000000
+Create Date: 2026-12-02 15:20:03.000000
 
 GET /cases?status=closed for a partner (the cases its organisation takes part in) read every case of
 that status and sorted them: the member rule holds no column of the case to walk an index on, and

@@ -2,7 +2,7 @@
 
 Revision ID: 0015
 Revises: 0014
-Create Date: 2026-12-04 13:00:00.000000
+Create Date: 2026-12-02 15:20:03.000000
 
 The privacy officer's list (GET /emergency-accesses) is paged newest grant first: with no index on
 granted_at, PostgreSQL read every emergency access of the registry and sorted them. The one on the
