@@ -44,6 +44,7 @@ RELEASED = {
     "0013_index_meetings_by_status_and_start.py": "0013",
     "0014_index_cases_by_status_and_creation.py": "0014",
     "0015_index_emergency_accesses_by_grant.py": "0015",
+    "0016_index_cases_by_creation.py": "0016",
 }
 OLD_HEAD = "0010"  # the head when the files were renumbered: databases in use were at it
 SCRIPTS = ScriptDirectory(str(MIGRATIONS))

@@ -30,7 +30,8 @@ class Case(SQLModel, table=True):
     __tablename__ = "cases"
     # Pages newest first: a municipality's; of a status, for the member rule (migration 0014).
     __table_args__ = (Index("ix_cases_municipality_created", "municipality_id", "created_at", "id"),
-                      Index("ix_cases_status_created", "status", "created_at", "id"))
+                      Index("ix_cases_status_created", "status", "created_at", "id"),
+                      Index("ix_cases_created", "created_at", "id"))
 
     id: uuid.UUID = id_field()
     number: str = Field(max_length=20, unique=True)
