@@ -45,6 +45,7 @@ RELEASED = {
     "0014_index_cases_by_status_and_creation.py": "0014",
     "0015_index_emergency_accesses_by_grant.py": "0015",
     "0016_index_cases_by_creation.py": "0016",
+    "0017_row_level_security_reads_the_scope_once.py": "0017",
 }
 OLD_HEAD = "0010"  # the head when the files were renumbered: databases in use were at it
 SCRIPTS = ScriptDirectory(str(MIGRATIONS))

@@ -179,6 +179,28 @@ def copy_of(connection, table: str, row_id: uuid.UUID, **changes) -> Callable[[]
     return lambda: connection.execute(metadata.tables[table].insert().values(dict(row) | changes))
 
 
+def seen_by(connection) -> dict[str, set[str | None]]:
+    return {table: set(tenants(connection, sql)) for table, sql in TENANT_OF.items()}
+
+
+def test_the_scope_is_everything_the_listed_municipalities_or_nothing(postgresql, client, auth, app):
+    """The setting read once per statement (migration 0017) means what it meant per row: `*` every
+    municipality, a list those, an empty or a missing setting none, for every table."""
+    ids = both_municipalities(client, auth, app)
+    both = set(ids.values())
+    with acting_for(app, *map(uuid.UUID, both)) as connection:
+        assert {table for table, found in seen_by(connection).items() if found != both} == set()
+    with acting_for(app, uuid.UUID(ids["ARN"])) as connection:
+        assert {table for table, found in seen_by(connection).items() if found != {ids["ARN"]}} == set()
+    with app.state.engine.connect() as connection, guard.access("test"):
+        for scope in (tenancy.ALL, "", None):
+            if scope is not None:
+                tenancy.apply(connection, scope)
+            expected = both if scope == tenancy.ALL else set()
+            assert {table for table, found in seen_by(connection).items() if found != expected} == set(), scope
+            connection.rollback()
+
+
 def test_no_row_is_written_into_another_municipality(postgresql, client, auth, app):
     utrecht, arnhem = uuid.UUID(new_case(client, auth)["id"]), arnhem_case(client, auth, app)
     utr, arn = organisation_id(app, "UTR"), organisation_id(app, "ARN")
