@@ -46,6 +46,7 @@ RELEASED = {
     "0015_index_emergency_accesses_by_grant.py": "0015",
     "0016_index_cases_by_creation.py": "0016",
     "0017_row_level_security_reads_the_scope_once.py": "0017",
+    "0018_statistics_read_from_the_indexes.py": "0018",
 }
 OLD_HEAD = "0010"  # the head when the files were renumbered: databases in use were at it
 SCRIPTS = ScriptDirectory(str(MIGRATIONS))

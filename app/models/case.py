@@ -28,8 +28,10 @@ class RiskLevel(StrEnum):
 
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
-    # Pages newest first: a municipality's; of a status, for the member rule (migration 0014).
-    __table_args__ = (Index("ix_cases_municipality_created", "municipality_id", "created_at", "id"),
+    # Pages newest first: a municipality's (carrying the status, for statistics: migration 0018); of a
+    # status and of all cases, for the member rule (migrations 0014, 0016).
+    __table_args__ = (Index("ix_cases_municipality_created", "municipality_id", "created_at", "id",
+                            postgresql_include=["status"]),
                       Index("ix_cases_status_created", "status", "created_at", "id"),
                       Index("ix_cases_created", "created_at", "id"))
 
