@@ -187,9 +187,8 @@ def apply_decisions(session: Session, auditor: Auditor, meeting: Meeting) -> Non
 
 
 def _signals(row: AgendaRow, data: AgendaData) -> list[AgendaSignal]:
-    return [AgendaSignal(id=s.signal.id, categories=s.signal.categories, urgency=s.signal.urgency,
-                         district=s.signal.district, reporter_organisation_kind=s.reporter_kind,
-                         triaged_at=s.signal.triaged_at, new=s.new)
+    return [AgendaSignal(id=s.id, categories=s.categories, urgency=s.urgency, district=s.district,
+                         reporter_organisation_kind=s.reporter_kind, triaged_at=s.triaged_at, new=s.new)
             for s in data.signals.get(row.case.id, [])]
 
 

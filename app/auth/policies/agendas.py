@@ -19,6 +19,7 @@ AGENDA_HORIZON_DAYS.
 
 import uuid
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from sqlalchemy import and_, exists, false, func, or_
 from sqlalchemy.orm import aliased
@@ -84,7 +85,14 @@ class AgendaRow:
 
 @dataclass(frozen=True)
 class CaseSignal:
-    signal: Signal
+    """What an agenda shows of a signal: never whom it names or what it says."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    categories: list[str]
+    urgency: str
+    district: str | None
+    triaged_at: datetime
     reporter_kind: str  # the kind of the reporting organisation, not the organisation
     new: bool  # triaged since the case was last on an earlier meeting's agenda
 
@@ -143,15 +151,16 @@ def _details(session: Session, meeting: Meeting, shown: list[AgendaRow]) -> Agen
 
 def _signals(session: Session, meeting: Meeting, shown: list[AgendaRow]) -> dict[uuid.UUID, list[CaseSignal]]:
     """Per case shown: the signals new for this meeting (they make the item urgent), or else the latest."""
-    query = (select(Signal, Organisation.kind, ~_discussed_since_triage(meeting))
+    query = (select(Signal.id, Signal.case_id, Signal.categories, Signal.urgency, Signal.district, Signal.triaged_at,
+                    Organisation.kind, ~_discussed_since_triage(meeting))
              .join(Organisation, Organisation.id == Signal.reporter_organisation_id)
              .join(Case, Case.id == Signal.case_id)
              .where(Signal.case_id.in_([r.case.id for r in shown]), Signal.municipality_id == Case.municipality_id,
                     Signal.status == SignalStatus.linked_to_case, Signal.triaged_at <= meeting.starts_at)
              .order_by(Signal.triaged_at.desc(), Signal.id))
     with POLICY.context():
-        found = _grouped([CaseSignal(signal, kind, bool(new)) for signal, kind, new in session.exec(query).all()],
-                         lambda s: s.signal.case_id)
+        found = _grouped([CaseSignal(*row[:-1], new=bool(row[-1])) for row in session.exec(query).all()],
+                         lambda s: s.case_id)
     return {case_id: [s for s in signals if s.new] or signals[:1] for case_id, signals in found.items()}
 
 
