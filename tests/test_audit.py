@@ -7,8 +7,10 @@ from sqlalchemy import text
 from sqlmodel import func, select
 
 from app.models import AuditEvent, AuditEventPerson, Person, Signal
+from tests.case_helpers import new_case
 from tests.db import inspect_connection, inspect_db
 from tests.factories import signal_body, submit
+from tests.referral_helpers import refer
 
 SIGNALS = "/api/v1/signals"
 
@@ -125,3 +127,18 @@ def test_no_audit_no_signal_stored(client, auth, app, audit_table_refusing_inser
     with inspect_db(app) as session:
         assert session.exec(select(func.count()).select_from(Signal)).one() == 0
         assert session.exec(select(func.count()).select_from(Person)).one() == 0
+
+
+def test_a_list_of_two_processing_activities_writes_an_event_for_each_with_its_own_persons(client, auth, app):
+    """Rows of one page under different activities (a referral and an assessment request) are audited
+    by one event each, naming only the persons of its own rows; on PostgreSQL both in one statement."""
+    cases = [new_case(client, auth, name=name) for name in ("Anna Jansen", "Bram de Vries")]
+    sent = {refer(client, auth, cases[0], "GGZ")["id"]: cases[0], refer(client, auth, cases[1], "DPO")["id"]: cases[1]}
+    listed = client.get("/api/v1/referrals", headers=auth("coordinator"))
+    assert {r["id"] for r in listed.json()["items"]} == set(sent)
+    lists = [(e, persons) for e, persons in events(app) if (e.operation, e.resource_type) == ("list", "referral")]
+    assert len(lists) == 2 and len({e.processing_activity for e, _ in lists}) == 2
+    assert lists[0][0].seq < lists[1][0].seq
+    for event, persons in lists:
+        [referral_id] = event.detail["ids"]
+        assert persons == [sent[referral_id]["person"]["pseudonym"]], event.processing_activity
