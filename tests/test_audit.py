@@ -131,7 +131,7 @@ def test_no_audit_no_signal_stored(client, auth, app, audit_table_refusing_inser
 
 def test_a_list_of_two_processing_activities_writes_an_event_for_each_with_its_own_persons(client, auth, app):
     """Rows of one page under different activities (a referral and an assessment request) are audited
-    by one event each, naming only the persons of its own rows; on PostgreSQL both in one statement."""
+    by one event each, naming only the persons of its own rows, in the order they were written."""
     cases = [new_case(client, auth, name=name) for name in ("Anna Jansen", "Bram de Vries")]
     sent = {refer(client, auth, cases[0], "GGZ")["id"]: cases[0], refer(client, auth, cases[1], "DPO")["id"]: cases[1]}
     listed = client.get("/api/v1/referrals", headers=auth("coordinator"))

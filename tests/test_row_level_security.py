@@ -60,6 +60,10 @@ def tenants(session, sql: str) -> list[str | None]:
     return sorted({None if m is None else str(m) for (m,) in session.execute(text(sql)).all()}, key=str)
 
 
+def seen_by(bind) -> dict[str, set[str | None]]:
+    return {table: set(tenants(bind, sql)) for table, sql in TENANT_OF.items()}
+
+
 @pytest.fixture
 def careless(app):
     """The app with one more route, as a colleague might add it: it knows who calls (so the request
@@ -144,7 +148,7 @@ def both_municipalities(client, auth, app) -> dict[str, str]:
 def test_an_unscoped_select_in_a_request_sees_only_the_callers_municipality(postgresql, client, auth, app, careless):
     ids = both_municipalities(client, auth, app)
     with inspect_db(app) as session:
-        everything = {table: set(tenants(session, sql)) for table, sql in TENANT_OF.items()}
+        everything = seen_by(session)
     # Not vacuous: seen as a whole, every table holds rows of both municipalities.
     assert {table for table, found in everything.items() if not found >= set(ids.values())} == set()
     for username, code in (("coordinator", "UTR"), ("arnhem-coordinator", "ARN")):
@@ -177,10 +181,6 @@ def copy_of(connection, table: str, row_id: uuid.UUID, **changes) -> Callable[[]
     """An INSERT of a copy of a row the connection may see, with the changes."""
     row = connection.execute(text(f"SELECT * FROM {table} WHERE id = :id"), {"id": row_id}).mappings().one()
     return lambda: connection.execute(metadata.tables[table].insert().values(dict(row) | changes))
-
-
-def seen_by(connection) -> dict[str, set[str | None]]:
-    return {table: set(tenants(connection, sql)) for table, sql in TENANT_OF.items()}
 
 
 def test_the_scope_is_everything_the_listed_municipalities_or_nothing(postgresql, client, auth, app):

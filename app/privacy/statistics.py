@@ -51,14 +51,15 @@ def compute(auditor: Auditor, since: datetime, until: datetime, threshold: int) 
     return result
 
 
-def _categories():
-    return cast(Signal.categories, Text)
+def _combinations() -> tuple:
+    """What a signal is counted by: its categories, district, urgency and outcome."""
+    return cast(Signal.categories, Text), Signal.district, Signal.urgency, Signal.status
 
 
 def _signal_counts(session: Session, period) -> list[tuple]:
     """Signals counted by the database per combination of categories, district, urgency and outcome: a
     year of a large municipality is some hundreds of combinations, not a hundred thousand rows."""
-    groups = (_categories(), Signal.district, Signal.urgency, Signal.status)
+    groups = _combinations()
     return session.exec(select(*groups, func.count()).where(*period).group_by(*groups)).all()
 
 
@@ -66,7 +67,7 @@ def _counts_and_median_pg(session: Session, period, threshold: int) -> tuple[lis
     """PostgreSQL: the combinations and the median hours to triage in one pass over the period (a year of
     a large municipality is some 170,000 signals, read once instead of twice); the median comes from the
     grouping set of all signals, on which percentile_cont skips those not yet triaged."""
-    groups = (_categories(), Signal.district, Signal.urgency, Signal.status)
+    groups = _combinations()
     hours = extract("epoch", Signal.triaged_at - Signal.created_at) / 3600
     rows = session.exec(select(*groups, func.count(), func.grouping(*groups), func.count(Signal.triaged_at),
                                func.percentile_cont(0.5).within_group(hours))
