@@ -5,7 +5,7 @@ import statistics as stats
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import Text, cast, extract, tuple_
+from sqlalchemy import Text, cast, extract
 from sqlmodel import Session, func, select
 
 from app.audit.writer import Auditor
@@ -63,32 +63,23 @@ def _signal_counts(session: Session, period) -> list[tuple]:
     return session.exec(select(*groups, func.count()).where(*period).group_by(*groups)).all()
 
 
-def _counts_and_median_pg(session: Session, period, threshold: int) -> tuple[list[tuple], float | None]:
-    """PostgreSQL: the combinations and the median hours to triage in one pass over the period (a year of
-    a large municipality is some 170,000 signals, read once instead of twice); the median comes from the
-    grouping set of all signals, on which percentile_cont skips those not yet triaged."""
-    groups = _combinations()
-    hours = extract("epoch", Signal.triaged_at - Signal.created_at) / 3600
-    rows = session.exec(select(*groups, func.count(), func.grouping(*groups), func.count(Signal.triaged_at),
-                               func.percentile_cont(0.5).within_group(hours))
-                        .where(*period).group_by(func.grouping_sets(tuple_(*groups), tuple_()))).all()
-    total = next(row for row in rows if row[5])  # the empty grouping set: one row, whatever the period holds
-    median = round(total[7], 1) if total[6] >= threshold and total[7] is not None else None
-    return [row[:5] for row in rows if not row[5]], median
-
-
-def _counts_and_median(session: Session, period, threshold: int) -> tuple[list[tuple], float | None]:
+def _median_hours_to_triage(session: Session, period, threshold: int) -> float | None:
+    """On PostgreSQL percentile_cont, over the period's triaged signals (a year of a large municipality is
+    some 170,000). Not in one GROUPING SETS pass with the counts: that sorts every signal by its text
+    columns, where the counts alone hash a few hundred groups (285 against 148 ms for the two at full size)."""
+    triaged = (*period, Signal.triaged_at.is_not(None))
     if dialect_name(session) == "postgresql":
-        return _counts_and_median_pg(session, period, threshold)
-    triaged = session.exec(select(Signal.created_at, Signal.triaged_at)
-                           .where(*period, Signal.triaged_at.is_not(None))).all()
-    hours = [(t - c).total_seconds() / 3600 for c, t in triaged]
-    return _signal_counts(session, period), _median(hours, threshold)
+        hours = extract("epoch", Signal.triaged_at - Signal.created_at) / 3600
+        count, median = session.exec(select(func.count(), func.percentile_cont(0.5).within_group(hours))
+                                     .where(*triaged)).one()
+        return round(median, 1) if count >= threshold else None
+    pairs = session.exec(select(Signal.created_at, Signal.triaged_at).where(*triaged)).all()
+    return _median([(t - c).total_seconds() / 3600 for c, t in pairs], threshold)
 
 
 def _compute(session: Session, municipality, since: datetime, until: datetime, threshold: int) -> Statistics:
     period = (Signal.municipality_id == municipality, Signal.created_at >= since, Signal.created_at < until)
-    groups, median_hours = _counts_and_median(session, period, threshold)
+    groups = _signal_counts(session, period)
     cases = session.exec(select(Case.status, func.count()).where(
         Case.municipality_id == municipality, Case.created_at >= since, Case.created_at < until)
         .group_by(Case.status)).all()
@@ -107,5 +98,5 @@ def _compute(session: Session, municipality, since: datetime, until: datetime, t
         signals_by_urgency=breakdown((g[2], g[-1]) for g in groups),
         signals_by_outcome=breakdown((g[3], g[-1]) for g in groups),
         cases_opened=suppress_total(sum(n for _, n in cases), threshold), cases_by_status=breakdown(cases),
-        median_hours_to_triage=median_hours,
+        median_hours_to_triage=_median_hours_to_triage(session, period, threshold),
         median_days_to_first_meeting=_median(_days_to_first_meeting(session, municipality, since, until), threshold))
