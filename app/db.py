@@ -45,6 +45,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 PING_AFTER_IDLE_SECONDS = 2.0
 
 
+def _without_jit(dbapi_connection, _record) -> None:
+    """PostgreSQL compiles a plan to machine code (JIT) once its estimated cost passes jit_above_cost. This
+    application runs each statement once per request and none for long, so the compilation costs more than
+    it saves: the statistics of a year at the scale bench's full size spent 13.6 of 41 ms of its days to
+    first meeting compiling, and the request took 195 against 230 ms (and 172 against 181) with it off.
+    Set per connection, not in the URL, so an operator's own `options` there stay as they are."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    dbapi_connection.commit()
+
+
 def _note_checkin(_dbapi_connection, record) -> None:
     record.info["idle_since"] = time.monotonic()
 
@@ -74,6 +85,7 @@ def make_engine(settings: Settings, owner: bool = False) -> Engine:
     else:
         engine = create_engine(url, pool_size=settings.database_pool_size,
                                max_overflow=settings.database_max_overflow, hide_parameters=True)
+        event.listen(engine, "connect", _without_jit)
         event.listen(engine, "checkin", _note_checkin)
         event.listen(engine, "checkout", _ping_after_idle(engine))
     guard.install(engine)
