@@ -152,14 +152,14 @@ def _details(session: Session, meeting: Meeting, shown: list[AgendaRow]) -> Agen
 def _signals(session: Session, meeting: Meeting, shown: list[AgendaRow]) -> dict[uuid.UUID, list[CaseSignal]]:
     """Per case shown: the signals new for this meeting (they make the item urgent), or else the latest."""
     query = (select(Signal.id, Signal.case_id, Signal.categories, Signal.urgency, Signal.district, Signal.triaged_at,
-                    Organisation.kind, ~_discussed_since_triage(meeting))
+                    Organisation.kind.label("reporter_kind"), (~_discussed_since_triage(meeting)).label("new"))
              .join(Organisation, Organisation.id == Signal.reporter_organisation_id)
              .join(Case, Case.id == Signal.case_id)
              .where(Signal.case_id.in_([r.case.id for r in shown]), Signal.municipality_id == Case.municipality_id,
                     Signal.status == SignalStatus.linked_to_case, Signal.triaged_at <= meeting.starts_at)
              .order_by(Signal.triaged_at.desc(), Signal.id))
     with POLICY.context():
-        found = _grouped([CaseSignal(*row[:-1], new=bool(row[-1])) for row in session.exec(query).all()],
+        found = _grouped([CaseSignal(**row._asdict() | {"new": bool(row.new)}) for row in session.exec(query).all()],
                          lambda s: s.case_id)
     return {case_id: [s for s in signals if s.new] or signals[:1] for case_id, signals in found.items()}
 
