@@ -88,10 +88,14 @@ def _baseline_row(name: str, loads: Load) -> Row:
 def intake(ctx: Context) -> list[Row]:
     ours = {"mode": "signal", "path": f"{API}/signals", "token": ctx.token("bench-melder")}
     theirs = {"mode": "item", "path": "/items/", "token": ctx.baseline.token}
-    on, base, ratio = _compare(_pairs(ctx, ours, theirs))
+    pairs = _pairs(ctx, ours, theirs)
+    on, base, ratio = _compare(pairs)
     passed = ratio >= 2 and on.p99_ms < 50 and not on.errors and not base.errors
+    # The row's p99 is the highest of the runs' (merged): each run's shows whether one run or all are slow.
+    runs = "/".join(f"{ours_run.p99_ms:.0f}" for ours_run, _ in pairs)
     return [_baseline_row("create one item: JWT, user by id, INSERT", base),
-            Row("signal intake: auth, validation, idempotency, matching, audit (8 conn.)", latency(on),
+            Row("signal intake: auth, validation, idempotency, matching, audit (8 conn.)",
+                f"{latency(on)}; p99 of each run {runs} ms",
                 f"{ratio:.2f}× the baseline's create", "≥ 2× baseline create, p99 < 50 ms, no non-2xx", passed)]
 
 
