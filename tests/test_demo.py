@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from app import demo, demo_week
+from app import demo, demo_story, demo_week
 from app.cli import cli
 from app.db import Session
-from app.demo_week import AMSTERDAM, Calendar
+from app.demo_story import AMSTERDAM, Calendar
 from app.factory import create_app
 from app.migrate import upgrade
 from app.models import AuditEvent, User
@@ -220,9 +220,9 @@ def test_every_step_was_audited_as_the_account_that_took_it(week):
 
 
 def test_names_are_fictional_and_bsns_test_numbers():
-    for subject in demo_week.SUBJECTS:
+    for subject in demo_story.SUBJECTS:
         assert is_valid_bsn(subject.bsn) and subject.bsn.startswith("99999"), subject
-    assert len({s.bsn for s in demo_week.SUBJECTS}) == len(demo_week.SUBJECTS)
+    assert len({s.bsn for s in demo_story.SUBJECTS}) == len(demo_story.SUBJECTS)
 
 
 @pytest.mark.parametrize("day", range(14))
