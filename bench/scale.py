@@ -88,7 +88,7 @@ def _items(phase: Phase, name: str) -> str:
     return f", {phase.rows[name]} items" if name in phase.rows else ""
 
 
-def _read_row(name: str, small: Load | int, large: Load | int, items: tuple[str, str] = ("", "")) -> Row:
+def _read_row(name: str, small: Load | int, large: Load | int, items: tuple[str, str]) -> Row:
     figure = f"small: {_figure(small)}{items[0]}; large: {_figure(large)}{items[1]}"
     if isinstance(small, int) or isinstance(large, int):
         return Row(name, figure, "—", TARGET, False)
