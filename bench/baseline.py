@@ -63,9 +63,17 @@ def create_tables(url: str) -> None:
 
 
 app = FastAPI()
+
+
+def bind(url: str, key: str) -> None:
+    """The database and the token secret: from the environment when uvicorn imports this module, from
+    bench.inprocess when it calls the app in its own process."""
+    global engine, secret
+    engine, secret = create_engine(url), key
+
+
 if "BASELINE_DATABASE_URL" in os.environ:  # absent when the bench imports this module to create the tables
-    engine = create_engine(os.environ["BASELINE_DATABASE_URL"])
-    secret = os.environ["BASELINE_SECRET"]
+    bind(os.environ["BASELINE_DATABASE_URL"], os.environ["BASELINE_SECRET"])
 
 
 def get_db():

@@ -46,9 +46,9 @@ def _user(dsn: str) -> uuid.UUID:
     return user_id
 
 
-def start(deployed: Deployment, workers: int) -> Baseline:
-    """A database of its own in the same PostgreSQL, one user with ten items, and the server under the
-    application's uvicorn settings."""
+def prepare(deployed: Deployment) -> tuple[str, dict[str, str], str]:
+    """A database of its own in the same PostgreSQL with one user and ten items: its name, the server's
+    environment (database URL and token secret) and the user's token."""
     database = f"{deployed.database}_baseline"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{database}"')
@@ -57,16 +57,25 @@ def start(deployed: Deployment, workers: int) -> Baseline:
     user_id = _user(url.replace("postgresql+psycopg", "postgresql"))
     secret = secrets.token_urlsafe(32)
     token = jwt.encode({"sub": str(user_id), "exp": datetime.now(UTC) + timedelta(hours=2)}, secret, "HS256")
-    env = {"BASELINE_DATABASE_URL": url, "BASELINE_SECRET": secret}
+    return database, {"BASELINE_DATABASE_URL": url, "BASELINE_SECRET": secret}, token
+
+
+def start(deployed: Deployment, workers: int) -> Baseline:
+    """The baseline's server under the application's uvicorn settings, on a database of its own."""
+    database, env, token = prepare(deployed)
     return Baseline(deployed.server("bench.baseline:app", workers, "baseline", env).start(), database, token)
+
+
+def drop(database: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def stop(base: Baseline | None) -> None:
     if base is None:
         return
     base.server.stop()
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{base.database}" WITH (FORCE)')
+    drop(base.database)
 
 
 def _pairs(ctx: Context, ours: dict, theirs: dict) -> list[tuple[Load, Load]]:
