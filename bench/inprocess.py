@@ -100,7 +100,7 @@ def _requests(app, tokens: dict[str, str], base, base_token: str) -> dict[str, C
 
 
 def _write_nothing(*args, **kwargs) -> None:
-    return None
+    """bench.noaudit's no-op auditor; not imported from there, as importing it patches the auditor for good."""
 
 
 def _cpu_ms(call: Call, count: int) -> float:
@@ -110,9 +110,7 @@ def _cpu_ms(call: Call, count: int) -> float:
             if status != call.expected:
                 raise SystemExit(f"{call.method} {call.path} answered {status}, expected {call.expected}")
 
-    with contextlib.ExitStack() as patches:
-        if call.unaudited:
-            patches.enter_context(mock.patch.object(Auditor, "allowed", _write_nothing))
+    with mock.patch.object(Auditor, "allowed", _write_nothing) if call.unaudited else contextlib.nullcontext():
         started = time.process_time()
         asyncio.run(run())
         return (time.process_time() - started) * 1000 / count
@@ -152,7 +150,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__)
     parser.add_argument("rows", nargs="*", default=list(ROWS), help=f"{', '.join(ROWS)} (default: all)")
     parser.add_argument("--requests", type=int, default=300, help="requests per round (default 300)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds, each running every row once; a row's lowest is printed (default 3)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds, each running every row once; a row's lowest is printed (default 3)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="casus-inprocess-") as scratch:
         deployed = deployment.create(Path(scratch))
